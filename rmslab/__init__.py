@@ -1,0 +1,1 @@
+"""rmslab: reference implementations for *RMSProp from first principles*."""

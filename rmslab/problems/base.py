@@ -1,0 +1,113 @@
+"""The :class:`Problem` interface shared by every test problem, and input checks.
+
+A problem is an objective :math:`f_t(x)` with an analytic gradient. Every method is batched over
+leading axes: ``x`` has shape ``(..., dim)``, ``loss`` returns shape ``(...)`` and ``grad`` returns
+shape ``(..., dim)``. ``t`` is the 0-based step index (only time-varying problems use it) and
+``rng`` feeds stochastic gradients.
+
+``rng`` is either one ``np.random.Generator`` (all rows draw from it) or a sequence of
+Generators, one per row of a 2-D batch ``x`` of shape ``(n, dim)``. The second form makes row
+``i`` of a batched run draw exactly the numbers a single run seeded like row ``i`` draws, which is
+how :func:`rmslab.run.sweep` reproduces a loop of :func:`rmslab.run.run` calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+
+class Problem:
+    """Base class: an objective with analytic gradient on :math:`\\mathbb{R}^{dim}`.
+
+    Attributes:
+        name: human-readable name used in plot legends.
+        dim: number of coordinates.
+        x0: default start, shape ``(dim,)``.
+        minimizer: a minimizer :math:`x^*` (shape ``(dim,)``) or ``None`` if unknown.
+        min_value: :math:`f^* = \\min_x f(x)` or ``None`` if unknown.
+        bounds: ``((x_lo, x_hi), (y_lo, y_hi))`` plot window for 2-D problems, else ``None``.
+        stochastic: ``True`` if ``grad`` needs an ``rng``.
+    """
+
+    stochastic = False
+
+    def __init__(
+        self,
+        name: str,
+        dim: int,
+        x0,
+        minimizer=None,
+        min_value: float | None = None,
+        bounds: Bounds | None = None,
+    ):
+        self.name = name
+        self.dim = dim
+        self.x0 = np.asarray(x0, dtype=float).reshape(dim)
+        self.minimizer = None if minimizer is None else np.asarray(minimizer, float).reshape(dim)
+        self.min_value = None if min_value is None else float(min_value)
+        self.bounds = bounds if dim == 2 else None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} dim={self.dim}>"
+
+    def loss(self, x, t: int = 0) -> np.ndarray:
+        """:math:`f_t(x)`, shape ``x.shape[:-1]``."""
+        raise NotImplementedError
+
+    def grad(self, x, t: int = 0, rng=None) -> np.ndarray:
+        """:math:`\\nabla f_t(x)` (or a stochastic estimate of it), shape ``x.shape``."""
+        raise NotImplementedError
+
+    def project(self, x) -> np.ndarray:
+        """Euclidean projection onto the feasible set; the identity for unconstrained problems."""
+        return x
+
+    def check_x(self, x) -> np.ndarray:
+        """Return ``x`` as a float array, or raise ``ValueError`` if its last axis is not ``dim``."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape (..., {self.dim}) for {self.name}, got {x.shape}")
+        return x
+
+
+def sample(rng, batch_shape: tuple[int, ...], draw: Callable) -> np.ndarray:
+    """Draw random numbers for a batch: ``draw(generator, shape_prefix) -> array``.
+
+    With one Generator the draw covers the whole ``batch_shape``; with a sequence of Generators
+    (one per row of ``batch_shape[0]``) each row is drawn separately with prefix
+    ``batch_shape[1:]`` and the rows are stacked.
+    """
+    if isinstance(rng, np.random.Generator):
+        return draw(rng, batch_shape)
+    if isinstance(rng, Sequence) and all(isinstance(r, np.random.Generator) for r in rng):
+        if len(batch_shape) == 0 or len(rng) != batch_shape[0]:
+            raise ValueError(
+                f"rng must hold one Generator per row of x (batch shape {batch_shape}), "
+                f"got {len(rng)} Generators"
+            )
+        return np.stack([draw(r, batch_shape[1:]) for r in rng])
+    raise ValueError(
+        "rng must be a numpy Generator (np.random.default_rng(seed)) or a sequence of them "
+        f"for a stochastic problem, got {rng!r}"
+    )
+
+
+def check_positive(name: str, value, allow_zero: bool = False) -> float:
+    """Return ``float(value)`` or raise ``ValueError`` unless it is finite and > 0 (>= 0)."""
+    value = float(value)
+    ok = np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        allowed = "[0, inf)" if allow_zero else "(0, inf)"
+        raise ValueError(f"{name} must be finite and in {allowed}, got {value}")
+    return value
+
+
+def check_int(name: str, value, low: int) -> int:
+    """Return ``value`` as an int or raise ``ValueError`` unless it is an integer >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)

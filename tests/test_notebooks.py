@@ -1,0 +1,81 @@
+"""Structure of the committed notebooks: valid, clean, listed in the table of contents, and
+starting with the setup cell that points at the repository named in `_config.yml`.
+
+Executing them is nbval's job (`make test` runs `pytest --nbval-lax chapters labs`).
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import sync_repo_url  # noqa: E402
+
+NOTEBOOKS = sync_repo_url.notebooks(ROOT)
+IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return {entry["file"] for part in toc["parts"] for entry in part["chapters"]}
+
+
+def test_there_are_chapters_and_labs():
+    assert any(p.parent.name == "chapters" for p in NOTEBOOKS)
+    assert any(p.parent.name == "labs" for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_valid_and_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"cell {index} has stored outputs"
+            assert cell.execution_count is None, f"cell {index} has an execution count"
+    assert nb.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_setup_cell_installs_from_the_configured_repository(path):
+    nb = nbformat.read(path, as_version=4)
+    cell = sync_repo_url.setup_cell(nb)
+    expected = sync_repo_url.setup_cell_source(sync_repo_url.repository_url(ROOT))
+    assert cell.source == expected, "setup cell out of date: run `make sync-url`"
+    assert "remove-cell" in cell.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_in_the_table_of_contents(path):
+    assert str(path.relative_to(ROOT).with_suffix("")) in toc_files()
+
+
+def test_every_toc_entry_exists():
+    for entry in toc_files():
+        candidates = [ROOT / f"{entry}{ext}" for ext in (".ipynb", ".md")]
+        assert any(c.exists() for c in candidates), f"_toc.yml lists missing page {entry}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_file_names_follow_the_convention(path):
+    stem = path.stem
+    assert stem[:2].isdigit() and stem[2] == "_", "name notebooks NN_topic"
+    if path.parent.name == "labs":
+        assert stem.endswith("_lab")
+
+
+def test_requirements_pin_everything_and_end_with_the_package():
+    lines = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[-1] == "-e ."
+    for line in lines[:-1]:
+        assert "==" in line, f"unpinned requirement: {line}"
+    assert "torch==2.13.0" in lines
