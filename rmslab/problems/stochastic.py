@@ -64,7 +64,7 @@ def noisy(problem: Problem, sigma: float = 0.1, kind: str = "additive") -> Noisy
     ``grad(x, t, rng)`` then requires ``rng`` (a ``np.random.Generator`` or one per row).
     """
     if not isinstance(problem, Problem):
-        raise ValueError(f"problem must be an rmslab Problem, got {type(problem).__name__}")
+        raise TypeError(f"problem must be an rmslab Problem, got {type(problem).__name__}")
     sigma = check_positive("sigma", sigma, allow_zero=True)
     if kind not in NOISE_KINDS:
         raise ValueError(f"kind must be one of {NOISE_KINDS}, got {kind!r}")

@@ -1,0 +1,36 @@
+"""Functional NumPy optimizers: ``state = opt.init(x)``, then ``x, state = opt.step(x, g, state)``.
+
+Each factory returns an :class:`Optimizer`; ``step`` is pure (it never modifies ``x``, ``g``
+or the state). The update rules reproduce torch's in float64 (to about 1e-12); the keyword
+arguments expose the conventions in which TF, Keras and optax differ, and
+:mod:`rmslab.optim.presets` names those combinations. ``inspect.getsource(opt.step)`` shows
+the algorithm itself. :mod:`rmslab.optim.inplace` has an in-place, cache-blocked RMSProp step
+for large arrays.
+"""
+
+from rmslab.optim._adagrad import AdagradState, adagrad
+from rmslab.optim._adam import AdamState, adam, adamw
+from rmslab.optim._common import Optimizer
+from rmslab.optim._gd import GDState, gd
+from rmslab.optim._momentum import MomentumState, momentum
+from rmslab.optim._rmsprop import RMSPropState, rmsprop
+from rmslab.optim.presets import ADAGRAD_PRESETS, PRESETS, adagrad_preset, rmsprop_preset
+
+__all__ = [
+    "ADAGRAD_PRESETS",
+    "PRESETS",
+    "AdagradState",
+    "AdamState",
+    "GDState",
+    "MomentumState",
+    "Optimizer",
+    "RMSPropState",
+    "adagrad",
+    "adagrad_preset",
+    "adam",
+    "adamw",
+    "gd",
+    "momentum",
+    "rmsprop",
+    "rmsprop_preset",
+]

@@ -1,0 +1,38 @@
+"""RMSProp and its relatives as ``torch.optim.Optimizer`` subclasses, written from scratch.
+
+``Momentum``, ``Adagrad``, ``RMSProp``, ``Adam`` and ``AdamW`` take exactly the arguments and
+defaults of ``torch.optim.SGD``, ``Adagrad``, ``RMSprop``, ``Adam`` and ``AdamW`` (torch 2.13)
+and, with those defaults, produce the same numbers (float64: within 1e-12 after 100 steps;
+the tests check this). Their state uses torch's keys (``step`` as a 0-d float tensor,
+``square_avg``, ``momentum_buffer``, ``grad_avg``, ``sum``, ``exp_avg``, ``exp_avg_sq``,
+``max_exp_avg_sq``), so a ``state_dict()`` saved by one loads into the other.
+
+Each ``step`` is a readable loop over tensors; ``foreach=True`` runs the same update with
+``torch._foreach_*`` ops (one call per line instead of one per tensor), and
+``RMSProp(fused=True)`` compiles the whole update into one elementwise pass (``fused.py``).
+
+Conventions beyond torch's are keywords: ``RMSProp(eps_in_sqrt=..., initial_square_avg=...,
+safe=..., lr_in_momentum=..., nesterov=..., decoupled_weight_decay=..., bias_correction=...)``
+and ``Adam(eps_hat=...)``; see their docstrings for the formulas and which framework uses
+which.
+
+Deliberate differences from torch.optim:
+
+* float16/bfloat16 parameters keep their optimizer state in float32 and the update is
+  computed in float32, then rounded into the parameter. torch keeps fp16 state, where
+  ``eps=1e-8`` rounds to 0 and :math:`(10^{-4})^2` underflows, so a zero gradient gives
+  0/0 = NaN on the first step (the tests reproduce this).
+* bad arguments raise ``ValueError`` naming the argument, the value and the allowed range,
+  and the ranges are stricter than torch's where torch accepts nonsense: ``alpha`` and
+  ``momentum`` in [0, 1), ``dampening`` in [0, 1], non-numbers rejected.
+* not implemented (they raise ``NotImplementedError``): ``capturable=True``,
+  ``differentiable=True``, ``fused=True`` outside ``RMSProp``; complex parameters and sparse
+  gradients raise ``RuntimeError``.
+"""
+
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .momentum import Momentum
+from .rmsprop import RMSProp
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Momentum", "RMSProp"]

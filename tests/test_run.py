@@ -1,0 +1,179 @@
+"""Tests for rmslab.run: recorded arrays, stopping rules and the vectorized sweep."""
+
+import types
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from rmslab import problems
+from rmslab.run import run, sweep
+
+
+class _S(NamedTuple):
+    step: int
+
+class _O(NamedTuple):
+    init: object
+    step: object
+    name: str
+    hyperparams: dict
+
+def _gd(lr=1e-3):
+    return _O(lambda x: _S(0), lambda x, g, s: (x - lr * g, _S(s.step + 1)), "GD", {"lr": lr})
+
+from rmslab.optim._gd import gd as _gd  # noqa
+from rmslab.optim._rmsprop import rmsprop as _rms  # noqa
+optim = types.SimpleNamespace(gd=_gd, rmsprop=_rms)  # TEMPORARY until rmslab.optim lands
+
+
+def gd_closed_form(lr, L, x0, steps):
+    """GD on f = L/2 x^2: x_t = (1 - lr L)^t x0."""
+    return x0 * (1.0 - lr * L) ** np.arange(steps + 1)
+
+
+def test_gd_on_1d_quadratic_follows_the_closed_form():
+    traj = run(optim.gd(lr=0.3), problems.quadratic_1d(L=2.0), steps=25)
+    expected = gd_closed_form(0.3, 2.0, 1.0, 25)
+    np.testing.assert_allclose(traj.xs[:, 0], expected, rtol=1e-12)
+    np.testing.assert_allclose(traj.losses, expected**2, rtol=1e-12)
+    np.testing.assert_allclose(traj.grad_norms, 2.0 * np.abs(expected[:-1]), rtol=1e-12)
+    np.testing.assert_allclose(traj.effective_lr, 0.3)
+    assert traj.steps == 25 and traj.diverged_at is None and traj.converged_at is None
+    assert traj.xs.shape == (26, 1) and traj.effective_lr.shape == (25, 1)
+
+
+def test_effective_lr_is_nan_where_the_gradient_is_zero():
+    traj = run(optim.gd(lr=0.1), problems.scaled_quadratic([1.0, 3.0]), x0=[1.0, 0.0], steps=5)
+    assert np.all(np.isnan(traj.effective_lr[:, 1]))
+    np.testing.assert_allclose(traj.effective_lr[:, 0], 0.1)
+
+
+def test_divergence_stops_at_the_first_bad_iterate_without_warnings():
+    # x_t = (-2)^t, loss 4^t / 2: first t with loss > 1e6 is the smallest t > log4(2e6).
+    expected = int(np.floor(np.log(2e6) / np.log(4.0))) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = run(optim.gd(lr=3.0), problems.quadratic_1d(), steps=100, divergence=1e6)
+        overflow = run(optim.gd(lr=1e200), problems.quadratic_1d(), steps=50, divergence=np.inf)
+    assert traj.diverged_at == expected and len(traj.losses) == expected
+    assert traj.grad_norms.shape == (expected - 1,) and np.all(np.abs(traj.losses) <= 1e6)
+    assert overflow.diverged_at is not None and np.all(np.isfinite(overflow.xs))
+
+
+def test_tol_on_loss_gap_records_first_converged_step():
+    lr, tol = 0.2, 1e-6
+    gaps = 0.5 * gd_closed_form(lr, 1.0, 1.0, 500) ** 2
+    expected = int(np.argmax(gaps <= tol))
+    traj = run(optim.gd(lr=lr), problems.quadratic_1d(), steps=500, tol=tol)
+    assert traj.converged_at == expected and len(traj.losses) == expected + 1
+    assert traj.gaps[-1] <= tol < traj.gaps[-2]
+
+
+class UnknownMinimum(problems.Problem):
+    """f = x^2 / 2 with f* withheld, so tol falls back to the gradient norm."""
+
+    def __init__(self):
+        super().__init__("no f*", 1, [1.0])
+
+    def loss(self, x, t=0):
+        return 0.5 * self.check_x(x)[..., 0] ** 2
+
+    def grad(self, x, t=0, rng=None):
+        return self.check_x(x)
+
+
+def test_tol_on_gradient_norm_when_minimum_unknown():
+    traj = run(optim.gd(lr=0.5), UnknownMinimum(), steps=100, tol=1e-3)
+    expected = int(np.argmax(0.5 ** np.arange(100) <= 1e-3))  # |g_t| = 0.5^t
+    assert traj.converged_at == expected and traj.steps == expected
+
+
+def test_stochastic_runs_are_deterministic_per_seed_and_batched():
+    p = problems.noisy(problems.quadratic(), sigma=0.5)
+    a, b = run(optim.gd(0.1), p, steps=30, seed=3), run(optim.gd(0.1), p, steps=30, seed=3)
+    c = run(optim.gd(0.1), p, steps=30, seed=4)
+    np.testing.assert_array_equal(a.xs, b.xs)
+    assert not np.allclose(a.xs, c.xs)
+    batch = run(optim.gd(0.1), problems.quadratic(), x0=np.ones((4, 2)), steps=10)
+    assert batch.xs.shape == (11, 4, 2) and batch.losses.shape == (11, 4)
+    assert batch.grad_norms.shape == (10, 4) and batch.effective_lr.shape == (10, 4, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [({"steps": 0}, "steps"), ({"tol": -1.0}, "tol"), ({"divergence": 0.0}, "divergence"),
+     ({"x0": [1.0, 2.0, 3.0]}, "shape")],
+)
+def test_bad_arguments(kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        run(optim.gd(0.1), problems.quadratic(), **kwargs)
+
+
+def rmsprop_loop_reference(lr, beta, eps, problem, steps, seed):
+    """RMSProp written out by hand (torch form), one configuration."""
+    rng = np.random.default_rng(seed)
+    x, v = problem.x0.copy(), np.zeros(problem.dim)
+    losses = [problem.loss(x)]
+    for t in range(steps):
+        g = problem.grad(x, t, rng)
+        v = beta * v + (1 - beta) * g**2
+        x = x - lr * g / (np.sqrt(v) + eps)
+        losses.append(problem.loss(x, t + 1))
+    return np.array(losses)
+
+
+def test_sweep_equals_a_loop_of_runs_config_by_config():
+    p = problems.noisy(problems.quadratic(kappa=30.0, angle=0.4), sigma=0.3)
+    grid = {"lr": [1e-3, 3e-2, 0.3], "beta": [0.5, 0.9, 0.999]}
+    result = sweep(optim.rmsprop, p, grid, seeds=(0, 1), steps=60, fixed={"eps": 1e-8})
+    assert result.losses.shape == (61, 18) and result.shape == (3, 3, 2)
+    for i in range(18):
+        config = result.config(i)
+        seed = config.pop("seed")
+        traj = run(optim.rmsprop(eps=1e-8, **config), p, steps=60, seed=seed)
+        np.testing.assert_allclose(result.losses[:, i], traj.losses, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(result.final_xs[i], traj.xs[-1], rtol=1e-12)
+    by_hand = rmsprop_loop_reference(0.3, 0.9, 1e-8, p, 60, seed=1)
+    i = int(np.flatnonzero((result.params["lr"] == 0.3) & (result.params["beta"] == 0.9)
+                           & (result.seed == 1))[0])
+    np.testing.assert_allclose(result.losses[:, i], by_hand, rtol=1e-10)
+
+
+def test_sweep_divergence_is_per_config_and_at_the_right_step():
+    # GD on L/2 x^2 with L = 1: lr in (0, 2) converges; lr = 3 gives x_t = (-2)^t.
+    result = sweep(optim.gd, problems.quadratic_1d(), {"lr": [0.5, 3.0, 1.5]}, steps=40)
+    expected = int(np.floor(np.log(2e6) / np.log(4.0))) + 1
+    np.testing.assert_array_equal(result.diverged_at, [-1, expected, -1])
+    assert np.all(np.isnan(result.losses[expected:, 1])) and np.isinf(result.final_losses[1])
+    np.testing.assert_allclose(result.final_losses[[0, 2]], 0.5 * np.array([0.5, 0.5]) ** 80)
+    mean, std = result.mean_over_seeds()
+    assert np.isinf(mean[1]) and result.best()["lr"] in (0.5, 1.5)
+    assert "1/1" in result.table().splitlines()[2]
+
+
+def test_sweep_tol_freezes_converged_configs_like_run():
+    result = sweep(optim.gd, problems.quadratic_1d(), {"lr": [0.1, 0.5, 0.9]}, steps=300, tol=1e-8)
+    for i, lr in enumerate([0.1, 0.5, 0.9]):
+        traj = run(optim.gd(lr=lr), problems.quadratic_1d(), steps=300, tol=1e-8)
+        assert result.converged_at[i] == traj.converged_at
+        assert result.final_losses[i] == pytest.approx(traj.losses[-1], rel=1e-12)
+
+
+def test_sweep_is_deterministic_and_seeds_matter():
+    p = problems.noisy(problems.quadratic(), sigma=1.0)
+    a, b = (sweep(optim.gd, p, {"lr": [0.1, 0.2]}, seeds=(0, 1), steps=20) for _ in range(2))
+    np.testing.assert_array_equal(a.losses, b.losses)
+    per_seed = a.final_losses.reshape(a.shape)
+    assert not np.allclose(per_seed[..., 0], per_seed[..., 1])
+
+
+@pytest.mark.parametrize(
+    "grid, seeds, argument",
+    [({}, (0,), "grid"), ({"lr": []}, (0,), "lr"), ({"lr": [0.1]}, (), "seeds"),
+     ({"lr": [0.1]}, (-1,), "seeds")],
+)
+def test_sweep_bad_arguments(grid, seeds, argument):
+    with pytest.raises(ValueError, match=argument):
+        sweep(optim.gd, problems.quadratic(), grid, seeds=seeds, steps=5)
