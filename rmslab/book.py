@@ -2,7 +2,7 @@
 
 The book never pastes numbers into its text: a code cell computes them and :func:`glue` hands
 them to the page (myst-nb's ``{glue:text}`` role). Outside the book build (Colab, a plain
-Jupyter) myst-nb may be missing; then :func:`glue` just returns the value.
+Jupyter) myst-nb may be missing; then :func:`glue` does nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 
-def glue(name: str, value: Any) -> Any:
+def glue(name: str, value: Any) -> None:
     """Register ``value`` under ``name`` for the page's ``{glue:text}`name``` references.
 
     numpy scalars are converted to Python numbers first: numpy 2 writes ``np.float64(0.5)`` as
@@ -24,9 +24,8 @@ def glue(name: str, value: Any) -> Any:
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # running outside the book build
-        return value
+        return
     myst_glue(name, value, display=False)
-    return value
 
 
 def glue_figure(name: str, fig) -> None:
