@@ -30,7 +30,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest tests
-	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:randomly $(NOTEBOOKS)
+	$(PY) -m pytest --nbval-lax --nbval-current-env -n 2 --dist loadfile $(NOTEBOOKS)
 	$(MAKE) --no-print-directory book
 
 lab: $(STAMP)
