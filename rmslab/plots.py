@@ -15,6 +15,7 @@ import zlib
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import LogNorm
 
 #: Okabe & Ito (2008) colorblind-safe palette, yellow last (poor contrast on white).
 PALETTE = {
@@ -129,35 +130,50 @@ def finish(ax, n_series: int, title=None, **legend_kw) -> None:
         ax.legend(**legend_kw)
 
 
-def contour(problem, trajectories=(), ax=None, title=None, levels: int = 15):
-    """Log-spaced contour lines of :math:`f(x) - f^*` over ``problem.bounds`` with the
-    trajectories drawn on top, a circle at the start and a star at the minimizer."""
+def draw_landscape(
+    ax, problem, starts=None, levels: int = 15, resolution: int = 201, filled: bool = True
+) -> None:
+    """Log-spaced contour lines (optionally shaded) of :math:`f(x) - f^*` over
+    ``problem.bounds``, circles at the ``starts`` (default ``problem.x0``), a star at the
+    minimizer, fixed limits and axis labels."""
     if problem.dim != 2 or problem.bounds is None:
         raise ValueError(f"contour needs a 2-D problem with bounds, got dim={problem.dim}")
-    named = as_named(trajectories) if len(trajectories) else {}
-    fig, ax = new_axes(ax)
     (x_lo, x_hi), (y_lo, y_hi) = problem.bounds
-    X, Y = np.meshgrid(np.linspace(x_lo, x_hi, 201), np.linspace(y_lo, y_hi, 201))
+    X, Y = np.meshgrid(np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution))
     Z = problem.loss(np.stack([X, Y], axis=-1))
     Z = Z - (problem.min_value if problem.min_value is not None else Z.min())
-    positive = Z[Z > 0]
-    lowest = max(positive.min(), Z.max() * 1e-6)
-    ax.contour(X, Y, Z, levels=np.geomspace(lowest, Z.max(), levels), colors="0.6", linewidths=0.6)
-    for (label, traj), color in zip(named.items(), series_colors(named)):
-        xs = np.asarray(traj.xs)
-        if xs.ndim != 2 or xs.shape[1] != 2:
-            raise ValueError(f"trajectory {label!r} must have xs of shape (T+1, 2), got {xs.shape}")
-        ax.plot(xs[:, 0], xs[:, 1], "-o", color=color, markersize=2.5, label=label)
-    starts = {tuple(np.asarray(t.xs)[0]) for t in named.values()} or {tuple(problem.x0)}
-    sx, sy = np.array(sorted(starts)).T
-    ax.plot(sx, sy, "o", color="black", markersize=7, linestyle="none", label="start $x_0$")
+    lowest = max(Z[Z > 0].min(), Z.max() * 1e-6)
+    level_values = np.geomspace(lowest, Z.max(), levels)
+    if filled:
+        shade = {"cmap": "Blues_r", "alpha": 0.35, "norm": LogNorm(), "extend": "both"}
+        ax.contourf(X, Y, np.maximum(Z, lowest), levels=level_values, **shade)
+    ax.contour(X, Y, Z, levels=level_values, colors="0.55", linewidths=0.6)
+    sx, sy = np.atleast_2d(problem.x0 if starts is None else starts).T
+    marker = {"color": "black", "linestyle": "none", "zorder": 4}
+    ax.plot(sx, sy, "o", markersize=7, label="start $x_0$", **marker)
     if problem.minimizer is not None:
-        ax.plot(*problem.minimizer, "*", color="black", markersize=13, linestyle="none",
-                label="minimizer $x^*$")
+        x_star, y_star = problem.minimizer
+        ax.plot(x_star, y_star, "*", markersize=13, label="minimizer $x^*$", **marker)
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
+
+
+def contour(problem, trajectories=(), ax=None, title=None, levels: int = 15):
+    """Trajectories over the shaded, log-spaced contour lines of :math:`f(x) - f^*` (see
+    :func:`draw_landscape`), with a circle at each start and a star at the minimizer."""
+    named = as_named(trajectories) if len(trajectories) else {}
+    for label, traj in named.items():
+        if np.ndim(traj.xs) != 2 or np.shape(traj.xs)[1] != 2:
+            shape = np.shape(traj.xs)
+            raise ValueError(f"trajectory {label!r} must have xs of shape (T+1, 2), got {shape}")
+    fig, ax = new_axes(ax)
+    starts = sorted({tuple(np.asarray(t.xs)[0]) for t in named.values()}) or None
+    for (label, traj), color in zip(named.items(), series_colors(named), strict=True):
+        xs = np.asarray(traj.xs)
+        ax.plot(xs[:, 0], xs[:, 1], "-o", color=color, markersize=2.5, label=label, zorder=3)
+    draw_landscape(ax, problem, starts=starts, levels=levels)
     finish(ax, len(named) + 2, title or problem.name, loc="best")
     return fig
 
@@ -168,7 +184,7 @@ def loss_curves(trajectories, ax=None, logy: bool = True, title=None):
     named = as_named(trajectories)
     fig, ax = new_axes(ax)
     gap_known = all(t.min_value is not None for t in named.values())
-    for (label, traj), color in zip(named.items(), series_colors(named)):
+    for (label, traj), color in zip(named.items(), series_colors(named), strict=True):
         y = np.asarray(traj.gaps if gap_known else traj.losses)
         if y.ndim != 1:
             raise ValueError(f"trajectory {label!r} is batched (losses {y.shape}); pass one run")
@@ -182,4 +198,127 @@ def loss_curves(trajectories, ax=None, logy: bool = True, title=None):
     ax.set_xlabel("step t")
     ax.set_ylabel("loss gap $f(x_t) - f^*$" if gap_known else "loss $f(x_t)$")
     finish(ax, len(named), title)
+    return fig
+
+
+def effective_lr_plot(traj, ax=None, coords=None, lr=None, title=None):
+    """Per-coordinate effective step size :math:`-\\Delta x_{t,i} / g_{t,i}` against step ``t``
+    on a log scale (for RMSProp, :math:`\\eta / (\\sqrt{v_{t,i}} + \\epsilon)`); ``coords``
+    selects coordinates (default: all), ``lr`` draws the base learning rate for reference."""
+    eff = np.asarray(traj.effective_lr)
+    if eff.ndim != 2:
+        raise ValueError(f"traj must be a single run with effective_lr (T, dim), got {eff.shape}")
+    coords = range(eff.shape[1]) if coords is None else list(coords)
+    fig, ax = new_axes(ax)
+    for k, i in enumerate(coords):
+        color = _CYCLE[k % len(_CYCLE)]
+        ax.plot(np.arange(len(eff)), eff[:, i], color=color, label=f"coordinate $x_{{{i + 1}}}$")
+    if lr is not None:
+        ax.axhline(lr, color="0.4", linestyle="--", linewidth=1.2, label=f"base lr = {lr:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("effective step size $-\\Delta x_i / g_i$")
+    finish(ax, len(coords) + (lr is not None), title or traj.name)
+    return fig
+
+
+#: Axis labels for common hyperparameter names.
+HYPERPARAMETER_LABELS = {
+    "lr": "learning rate $\\eta$",
+    "beta": "decay $\\beta$",
+    "eps": "$\\epsilon$",
+    "momentum": "momentum $\\mu$",
+    "weight_decay": "weight decay $\\lambda$",
+}
+
+
+def heatmap(result, x=None, y=None, title=None):
+    """Final loss gap of a :class:`rmslab.run.SweepResult` over two hyperparameters (log color
+    scale, mean over seeds, each cell annotated, diverged cells marked "div"); with more than one
+    seed a second panel shows the standard deviation over seeds. ``x`` and ``y`` name grid axes
+    (default: the first two); every other axis must hold a single value."""
+    names = list(result.grid)
+    x = names[0] if x is None else x
+    y = (names[1] if len(names) > 1 else None) if y is None else y
+    if x not in names or y not in names or x == y:
+        raise ValueError(f"x and y must be two different grid axes out of {names}, got {x}, {y}")
+    extra = [k for k in names if k not in (x, y) and len(result.grid[k]) > 1]
+    if extra:
+        raise ValueError(f"grid axes {extra} have several values; sweep them separately")
+    mean, std = result.mean_over_seeds()
+    order = [names.index(y), names.index(x)] + [i for i, k in enumerate(names) if k not in (x, y)]
+    mean = mean.transpose(order).reshape(len(result.grid[y]), len(result.grid[x]))
+    std = std.transpose(order).reshape(mean.shape)
+    panels = [(mean, "mean")] + ([(std, "std")] if len(result.seeds) > 1 else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    what = "final loss gap $f(x_T) - f^*$" if result.min_value is not None else "final loss"
+    for ax, (values, kind) in zip(axes[0], panels, strict=True):
+        draw_cells(ax, values, result.grid[x], result.grid[y])
+        ax.set_xlabel(HYPERPARAMETER_LABELS.get(x, x))
+        ax.set_ylabel(HYPERPARAMETER_LABELS.get(y, y))
+        ax.set_title(f"{what}\n{kind} over {len(result.seeds)} seed(s)", fontsize=10)
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
+def draw_cells(ax, values, x_values, y_values):
+    """Log-colored cells with value annotations; non-finite cells grey and labelled "div"."""
+    finite = np.isfinite(values)
+    floor = 1e-16
+    shown = np.where(finite, np.maximum(values, floor), np.nan)
+    positive = shown[np.isfinite(shown)]
+    norm = None
+    if positive.size:
+        norm = LogNorm(positive.min(), max(positive.max(), positive.min() * 10))
+    cmap = mpl.colormaps["viridis"].with_extremes(bad="0.85")
+    mesh = ax.pcolormesh(np.ma.masked_invalid(shown), cmap=cmap, norm=norm)
+    for (i, j), value in np.ndenumerate(values):
+        text = f"{value:.1e}" if finite[i, j] else "div"
+        ax.text(
+            j + 0.5,
+            i + 0.5,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white"
+            if finite[i, j] and norm is not None and norm(max(value, floor)) < 0.5
+            else "black",
+        )
+    ax.set_xticks(np.arange(len(x_values)) + 0.5, [f"{v:.3g}" for v in x_values])
+    ax.set_yticks(np.arange(len(y_values)) + 0.5, [f"{v:.3g}" for v in y_values])
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.grid(False)
+    ax.figure.colorbar(mesh, ax=ax)
+
+
+def step_size_1d(lrs=(0.4, 1.7, 2.1), L: float = 1.0, steps: int = 12):
+    """Gradient descent on :math:`f(x) = \\tfrac{L}{2} x^2` from :math:`x_0 = 1` for several
+    step sizes: :math:`x_{t+1} = (1 - \\eta L)\\, x_t`. Left, the iterates on the parabola;
+    right, :math:`|x_t|` on a log scale, labelled with the regime (:math:`\\eta L < 1` monotone,
+    :math:`1 < \\eta L < 2` oscillating, :math:`\\eta L > 2` divergent)."""
+    lrs = [float(lr) for lr in lrs]
+    if not lrs or any(not (np.isfinite(lr) and lr > 0) for lr in lrs):
+        raise ValueError(f"lrs must be a non-empty sequence of values in (0, inf), got {lrs}")
+    if not (np.isfinite(L) and L > 0):
+        raise ValueError(f"L must be in (0, inf), got {L}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    grid = np.linspace(-1.6, 1.6, 200)
+    left.plot(grid, 0.5 * L * grid**2, color="0.6", linewidth=1.2, label="$f(x) = Lx^2/2$")
+    for lr, color in zip(lrs, series_colors([f"lr {lr}" for lr in lrs]), strict=True):
+        xs = (1.0 - lr * L) ** np.arange(steps + 1)
+        ratio = lr * L
+        regime = "monotone" if ratio < 1 else "oscillates" if ratio < 2 else "diverges"
+        label = f"$\\eta = {lr:g}$ ($\\eta L = {ratio:g}$, {regime})"
+        shown = np.abs(xs) <= 1.6
+        left.plot(xs[shown], 0.5 * L * xs[shown] ** 2, "-o", color=color, markersize=4, label=label)
+        right.plot(np.arange(steps + 1), np.abs(xs), "-o", color=color, markersize=3, label=label)
+    left.set_xlabel("position x")
+    left.set_ylabel("loss f(x)")
+    right.set_yscale("log")
+    right.set_xlabel("step t")
+    right.set_ylabel("distance to minimizer $|x_t|$")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
     return fig

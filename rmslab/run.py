@@ -9,7 +9,8 @@ where :math:`\Pi` is ``problem.project``, and records positions, losses :math:`f
 gradient norms :math:`\|g_t\|_2` and the per-coordinate effective step size
 :math:`\eta^{\mathrm{eff}}_{t,i} = -(x_{t+1,i} - x_{t,i}) / g_{t,i}` (``nan`` where
 :math:`g_{t,i} = 0`). For plain gradient descent it equals ``lr``; for RMSProp it is
-:math:`\eta / (\sqrt{v_{t,i}} + \epsilon)`.
+:math:`\eta / (\sqrt{v_{t,i}} + \epsilon)`. It is measured on the projected iterate, so on a
+constrained problem a clipped step shows up as a smaller effective step.
 
 ``sweep`` runs a whole grid of hyperparameters times seeds as one batch of shape ``(n, dim)``,
 with per-configuration stopping, and returns a :class:`SweepResult`.
@@ -61,7 +62,7 @@ class Trajectory:
 
 
 def iterate_ok(x, g, loss, divergence: float) -> np.ndarray:
-    """Per-row validity of a new iterate: finite ``x``, ``g`` and loss, and ``|loss| <= divergence``.
+    """Per-row validity of an iterate: finite ``x``, ``g`` and loss, ``|loss| <= divergence``.
 
     Returns a bool array of shape ``loss.shape``.
     """
@@ -225,7 +226,7 @@ class SweepResult:
         if not np.isfinite(mean).any():
             raise ValueError("every configuration diverged, so there is no best one")
         index = np.unravel_index(np.argmin(mean), mean.shape)
-        point = {k: float(v[i]) for (k, v), i in zip(self.grid.items(), index)}
+        point = {k: float(v[i]) for (k, v), i in zip(self.grid.items(), index, strict=True)}
         return {**point, "final_gap": float(mean[index])}
 
     def table(self) -> str:
@@ -236,7 +237,7 @@ class SweepResult:
         header = [*self.grid, "final gap (mean)", "std", "diverged"]
         lines = ["  ".join(f"{h:>16}" for h in header)]
         for index in np.ndindex(mean.shape):
-            values = [float(v[i]) for v, i in zip(self.grid.values(), index)]
+            values = [float(v[i]) for v, i in zip(self.grid.values(), index, strict=True)]
             cells = [f"{v:>16.4g}" for v in [*values, mean[index], std[index]]]
             lines.append("  ".join([*cells, f"{n_div[index]:>13d}/{len(self.seeds)}"]))
         return "\n".join(lines)
@@ -255,7 +256,7 @@ def select_rows(mask: np.ndarray, new, old):
 
     if isinstance(new, np.ndarray):
         return pick(new, old)
-    return type(new)(*(pick(a, b) for a, b in zip(new, old)))
+    return type(new)(*(pick(a, b) for a, b in zip(new, old, strict=True)))
 
 
 def sweep_grid(grid: dict, seeds) -> tuple[dict, dict, np.ndarray]:
@@ -272,7 +273,7 @@ def sweep_grid(grid: dict, seeds) -> tuple[dict, dict, np.ndarray]:
     if not seeds:
         raise ValueError("seeds must contain at least one seed, got none")
     mesh = np.meshgrid(*axes.values(), np.array(seeds), indexing="ij")
-    params = {key: m.ravel() for key, m in zip(axes, mesh[:-1])}
+    params = {key: m.ravel() for key, m in zip(axes, mesh[:-1], strict=True)}
     return axes, params, mesh[-1].ravel().astype(int)
 
 
@@ -302,7 +303,10 @@ def sweep(
     n = seed.size
     optimizer = factory(**(fixed or {}), **{k: v[:, None] for k, v in params.items()})
     rngs = [np.random.default_rng(s) for s in seed]
-    x = np.tile(start_point(problem, x0), (n, 1))
+    start = start_point(problem, x0)
+    if start.ndim != 1:
+        raise ValueError(f"x0 must have shape ({problem.dim},) for a sweep, got {start.shape}")
+    x = np.tile(start, (n, 1))
     losses = np.full((steps + 1, n), np.nan)
     losses[0] = problem.loss(x, 0)
     if not np.all(iterate_ok(x, np.zeros_like(x), losses[0], divergence)):

@@ -1,5 +1,6 @@
 """Tests for rmslab.plots under the Agg backend: series, labels, legends, colors."""
 
+import os
 import subprocess
 import sys
 
@@ -27,8 +28,16 @@ def straight_line(name, start, steps=10, min_value=0.0, diverged_at=None):
     """A hand-made Trajectory moving linearly from start to the origin."""
     xs = np.linspace(0, 1, steps + 1)[::-1, None] * np.asarray(start, float)
     losses = 0.5 * np.sum(xs**2, axis=1)
-    return Trajectory(xs, losses, np.ones(steps), np.ones((steps, xs.shape[1])),
-                      diverged_at, None, name, min_value)
+    return Trajectory(
+        xs,
+        losses,
+        np.ones(steps),
+        np.ones((steps, xs.shape[1])),
+        diverged_at,
+        None,
+        name,
+        min_value,
+    )
 
 
 def legend_texts(ax):
@@ -48,12 +57,11 @@ def test_color_for_is_stable_across_names_and_processes():
     assert plots.color_for("RMSProp") != plots.color_for("Adam")
     assert plots.color_for("my-new-method") in OKABE_ITO
     code = "from rmslab.plots import color_for; print(color_for('my-new-method'))"
-    outputs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       env={"PYTHONHASHSEED": seed}).stdout.strip()
-        for seed in ("1", "2")
-    }
-    assert outputs == {plots.color_for("my-new-method")}
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}  # str hashes differ from this process's
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == plots.color_for("my-new-method")
 
 
 def test_contour_draws_each_trajectory_with_markers_and_legend():
@@ -93,3 +101,87 @@ def test_single_series_has_no_legend_and_accepts_given_axes():
     fig, ax = plt.subplots()
     out = plots.loss_curves({"only": straight_line("GD", [1.0])}, ax=ax, logy=False)
     assert out is fig and ax.get_legend() is None and ax.get_yscale() == "linear"
+
+
+def test_effective_lr_plot_one_line_per_coordinate_and_reference():
+    traj = straight_line("RMSProp", [1.0, 2.0, 3.0])
+    traj = Trajectory(
+        traj.xs,
+        traj.losses,
+        traj.grad_norms,
+        np.outer(np.ones(10), [0.1, 1.0, 10.0]),
+        None,
+        None,
+        "RMSProp",
+        0.0,
+    )
+    ax = plots.effective_lr_plot(traj, coords=[0, 2], lr=0.5).axes[0]
+    lines = ax.get_lines()
+    assert [tuple(np.unique(line.get_ydata())) for line in lines] == [(0.1,), (10.0,), (0.5,)]
+    assert legend_texts(ax) == ["coordinate $x_{1}$", "coordinate $x_{3}$", "base lr = 0.5"]
+    assert ax.get_yscale() == "log" and "step" in ax.get_xlabel() and "Delta" in ax.get_ylabel()
+
+
+def fake_sweep(means_by_seed, diverged=None):
+    """A SweepResult over lr (3 values) x beta (2 values) x seeds built by hand."""
+    from rmslab.run import SweepResult
+
+    grid = {"lr": np.array([0.01, 0.1, 1.0]), "beta": np.array([0.9, 0.99])}
+    shape = (3, 2, means_by_seed.shape[-1])
+    finals = means_by_seed.reshape(-1)
+    div = np.zeros(finals.size, bool) if diverged is None else diverged.reshape(-1)
+    return SweepResult(
+        grid,
+        tuple(range(shape[-1])),
+        {},
+        np.zeros(finals.size, int),
+        np.zeros((2, finals.size)),
+        np.where(div, np.inf, finals),
+        np.zeros((finals.size, 1)),
+        np.where(div, 3, -1),
+        np.full(finals.size, -1),
+        "rmsprop",
+        0.0,
+    )
+
+
+def cell_texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_heatmap_shows_mean_and_std_over_seeds_with_log_colors():
+    finals = np.empty((3, 2, 2))
+    finals[..., 0], finals[..., 1] = 1e-4, 3e-4  # mean 2e-4, std 1e-4 everywhere ...
+    finals[2, 1] = [1.0, 1.0]  # ... except lr=1, beta=0.99
+    diverged = np.zeros((3, 2, 2), bool)
+    diverged[0, 0, 1] = True  # lr=0.01, beta=0.9 diverged in seed 1
+    fig = plots.heatmap(fake_sweep(finals, diverged), x="lr", y="beta")
+    mean_ax, std_ax = [ax for ax in fig.axes if ax.get_title()]  # skip the colorbars
+    assert "lr" in mean_ax.get_xlabel() or "eta" in mean_ax.get_xlabel()
+    assert "beta" in mean_ax.get_ylabel() and "mean" in mean_ax.get_title()
+    assert "std" in std_ax.get_title()
+    texts = cell_texts(mean_ax)  # row-major over (beta, lr)
+    assert texts[0] == "div" and texts[5] == "1.0e+00" and texts[1] == "2.0e-04"
+    assert cell_texts(std_ax)[1] == "1.0e-04"
+    assert isinstance(mean_ax.collections[0].norm, matplotlib.colors.LogNorm)
+    assert [t.get_text() for t in mean_ax.get_xticklabels()] == ["0.01", "0.1", "1"]
+
+
+def test_heatmap_single_seed_has_one_panel_and_rejects_bad_axes():
+    fig = plots.heatmap(fake_sweep(np.full((3, 2, 1), 0.5)))
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 1
+    with pytest.raises(ValueError, match="two different grid axes"):
+        plots.heatmap(fake_sweep(np.full((3, 2, 1), 0.5)), x="lr", y="lr")
+
+
+def test_step_size_1d_iterates_follow_the_gd_recursion():
+    fig = plots.step_size_1d(lrs=(0.4, 1.7, 2.1), L=1.0, steps=6)
+    left, right = fig.axes
+    series = [line for line in right.get_lines()]
+    assert len(series) == 3 and len(legend_texts(right)) == 3
+    np.testing.assert_allclose(series[1].get_ydata(), 0.7 ** np.arange(7))  # |1 - 1.7|^t
+    labels = legend_texts(left)
+    assert "monotone" in labels[1] and "oscillates" in labels[2] and "diverges" in labels[3]
+    assert right.get_yscale() == "log" and right.get_xlabel() == "step t"
+    with pytest.raises(ValueError, match="lrs"):
+        plots.step_size_1d(lrs=(0.1, -1.0))

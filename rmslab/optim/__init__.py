@@ -6,6 +6,11 @@ arguments expose the conventions in which TF, Keras and optax differ, and
 :mod:`rmslab.optim.presets` names those combinations. ``inspect.getsource(opt.step)`` shows
 the algorithm itself. :mod:`rmslab.optim.inplace` has an in-place, cache-blocked RMSProp step
 for large arrays.
+
+Hyperparameters may be floats or arrays broadcastable to ``x`` (one optimizer then runs a
+whole grid of configurations). A NaN or inf in the gradient propagates into ``x`` and the
+state, as in torch, unless the factory gets ``check_finite=True``. float16 parameters keep
+float32 optimizer state (``eps=1e-8`` is 0 in float16) and are returned as float16.
 """
 
 from rmslab.optim._adagrad import AdagradState, adagrad

@@ -65,7 +65,9 @@ def adagrad(lr=1e-2, *, lr_decay=0.0, weight_decay=0.0, initial_accumulator_valu
         lr, lr_decay, weight_decay, initial_accumulator_value, eps: floats >= 0 or arrays
             broadcastable to ``x``.
         maximize: ascend instead of descend.
-        check_finite: raise ``FloatingPointError`` on a NaN/inf gradient.
+        check_finite: raise ``FloatingPointError`` (naming the step and the flat index) on
+            a NaN/inf gradient. By default NaN/inf propagate into ``x`` and the state, as
+            in torch.
     """
     check = _common.hyperparameter
     settings = dict(
@@ -79,6 +81,6 @@ def adagrad(lr=1e-2, *, lr_decay=0.0, weight_decay=0.0, initial_accumulator_valu
     def init(x):
         return AdagradState(sum=np.full(x.shape, s0, dtype=x.dtype), step=0)
 
-    hyperparams = dict(settings, initial_accumulator_value=s0, check_finite=check_finite)
+    hyperparams = dict(settings, initial_accumulator_value=s0)
     return _common.make_optimizer("adagrad", init, update, settings, hyperparams,
-                                  _common.flag("check_finite", check_finite))
+                                  check_finite)

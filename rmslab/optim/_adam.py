@@ -77,7 +77,9 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, weight_decay=0.0, amsgrad=Fal
         lr, eps, weight_decay: floats >= 0 or arrays broadcastable to ``x``.
         betas: pair ``(beta1, beta2)``, each in [0, 1) (floats or arrays).
         maximize: ascend instead of descend.
-        check_finite: raise ``FloatingPointError`` on a NaN/inf gradient.
+        check_finite: raise ``FloatingPointError`` (naming the step and the flat index) on
+            a NaN/inf gradient. By default NaN/inf propagate into ``x`` and the state, as
+            in torch.
 
     Returns:
         An Optimizer with state ``AdamState(exp_avg, exp_avg_sq, max_exp_avg_sq, step)``.
@@ -122,9 +124,8 @@ def _make_adam(name, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_
         zeros = np.zeros_like(x)
         return AdamState(zeros, zeros.copy(), zeros.copy() if settings["amsgrad"] else None, 0)
 
-    hyperparams = {k: v for k, v in settings.items() if k not in ("beta1", "beta2")}
-    hyperparams.update(betas=(beta1, beta2), check_finite=check_finite)
-    return _common.make_optimizer(name, init, update, settings, hyperparams,
-                                  _common.flag("check_finite", check_finite))
+    others = {k: v for k, v in settings.items() if k not in ("lr", "beta1", "beta2")}
+    hyperparams = dict(lr=settings["lr"], betas=(beta1, beta2), **others)
+    return _common.make_optimizer(name, init, update, settings, hyperparams, check_finite)
 
 

@@ -111,7 +111,11 @@ def _working_dtype(dtype: np.dtype) -> np.dtype:
 
 def _check_broadcast(arrays: dict[str, np.ndarray], shape: tuple) -> None:
     for key, value in arrays.items():
-        if np.broadcast_shapes(value.shape, shape) != shape:
+        try:
+            compatible = np.broadcast_shapes(value.shape, shape) == shape
+        except ValueError:
+            compatible = False
+        if not compatible:
             raise ValueError(
                 f"{key} has shape {value.shape}, which does not broadcast to x's shape {shape}"
             )
@@ -148,10 +152,13 @@ def make_optimizer(
 ) -> Optimizer:
     """Wrap a pure ``update(x, g, state, **settings)`` into an :class:`Optimizer`.
 
+    ``hyperparams`` (the validated keyword values, shown to users) gets ``check_finite``.
     ``init_state(x)`` receives ``x`` already in the working dtype. Array-valued ``settings``
     are cast to the working dtype once per dtype. ``inspect.getsource(opt.step)`` shows
     ``update`` (``functools.wraps`` sets ``__wrapped__``).
     """
+    check_finite = flag("check_finite", check_finite)
+    hyperparams = {**hyperparams, "check_finite": check_finite}
     arrays = {k: v for k, v in settings.items() if isinstance(v, np.ndarray)}
     all_arrays = {k: v for k, v in _flatten(hyperparams).items() if isinstance(v, np.ndarray)}
     cast_cache: dict[np.dtype, dict[str, Any]] = {}

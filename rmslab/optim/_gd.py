@@ -41,13 +41,14 @@ def gd(lr=1e-3, *, weight_decay=0.0, maximize=False, check_finite=False) -> _com
     Args:
         lr, weight_decay: floats >= 0, or arrays broadcastable to ``x``.
         maximize: ascend instead of descend.
-        check_finite: raise ``FloatingPointError`` on a NaN/inf gradient.
+        check_finite: raise ``FloatingPointError`` (naming the step and the flat index) on
+            a NaN/inf gradient. By default NaN/inf propagate into ``x`` and the state, as
+            in torch.
     """
     settings = dict(
         lr=_common.hyperparameter("lr", lr),
         weight_decay=_common.hyperparameter("weight_decay", weight_decay),
         maximize=_common.flag("maximize", maximize),
     )
-    hyperparams = dict(settings, check_finite=check_finite)
-    return _common.make_optimizer("gd", lambda x: GDState(0), update, settings, hyperparams,
-                                  _common.flag("check_finite", check_finite))
+    return _common.make_optimizer("gd", lambda x: GDState(0), update, settings, settings,
+                                  check_finite)

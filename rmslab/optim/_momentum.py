@@ -62,7 +62,9 @@ def momentum(lr=1e-3, momentum=0.9, *, dampening=0.0, nesterov=False, weight_dec
         lr, momentum, weight_decay: floats >= 0 or arrays broadcastable to ``x``;
             ``dampening`` in [0, 1].
         maximize: ascend instead of descend.
-        check_finite: raise ``FloatingPointError`` on a NaN/inf gradient.
+        check_finite: raise ``FloatingPointError`` (naming the step and the flat index) on
+            a NaN/inf gradient. By default NaN/inf propagate into ``x`` and the state, as
+            in torch.
     """
     check = _common.hyperparameter
     mu = check("momentum", momentum)
@@ -80,7 +82,7 @@ def momentum(lr=1e-3, momentum=0.9, *, dampening=0.0, nesterov=False, weight_dec
         )
     if isinstance(mu, np.ndarray):                  # momentum 0 ignores dampening (torch)
         settings["dampening"] = np.where(mu > 0, tau, 0.0)
-    hyperparams = dict(settings, dampening=tau, check_finite=check_finite)
+    hyperparams = dict(settings, dampening=tau)
     return _common.make_optimizer("momentum", lambda x: MomentumState(None, 0), update,
                                   settings, hyperparams,
-                                  _common.flag("check_finite", check_finite))
+                                  check_finite)

@@ -124,7 +124,9 @@ def rmsprop(lr=1e-2, beta=0.99, eps=1e-8, *, eps_in_sqrt=False, initial_square_a
         lr, beta, eps, momentum, weight_decay, initial_square_avg: floats or arrays
             broadcastable to ``x`` (``beta`` in [0, 1), the others >= 0).
         maximize: ascend instead of descend.
-        check_finite: raise ``FloatingPointError`` on a NaN/inf gradient.
+        check_finite: raise ``FloatingPointError`` (naming the step and the flat index) on
+            a NaN/inf gradient. By default NaN/inf propagate into ``x`` and the state, as
+            in torch.
 
     Returns:
         An :class:`~rmslab.optim.Optimizer` with state
@@ -156,6 +158,6 @@ def rmsprop(lr=1e-2, beta=0.99, eps=1e-8, *, eps_in_sqrt=False, initial_square_a
             step=0,
         )
 
-    hyperparams = dict(settings, initial_square_avg=v0, check_finite=check_finite)
+    hyperparams = dict(settings, initial_square_avg=v0)
     return _common.make_optimizer("rmsprop", init, update, settings, hyperparams,
-                                  _common.flag("check_finite", check_finite))
+                                  check_finite)

@@ -67,7 +67,7 @@ class Problem:
         return x
 
     def check_x(self, x) -> np.ndarray:
-        """Return ``x`` as a float array, or raise ``ValueError`` if its last axis is not ``dim``."""
+        """``x`` as a float array; ``ValueError`` unless its last axis has length ``dim``."""
         x = np.asarray(x, dtype=float)
         if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(f"x must have shape (..., {self.dim}) for {self.name}, got {x.shape}")
@@ -111,3 +111,32 @@ def check_int(name: str, value, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
+
+
+class Wrapped(Problem):
+    """A problem built on ``base``: same loss, minimizer, bounds and projection, a different
+    gradient. Attributes it does not define (``A``, ``kappa``, ``X``...) come from ``base``."""
+
+    stochastic = True
+
+    def __init__(self, base: Problem, name: str):
+        super().__init__(
+            name,
+            base.dim,
+            base.x0,
+            minimizer=base.minimizer,
+            min_value=base.min_value,
+            bounds=base.bounds,
+        )
+        self.base = base
+
+    def __getattr__(self, attr):
+        if attr == "base":
+            raise AttributeError(attr)
+        return getattr(self.base, attr)
+
+    def loss(self, x, t: int = 0) -> np.ndarray:
+        return self.base.loss(x, t)
+
+    def project(self, x) -> np.ndarray:
+        return self.base.project(x)

@@ -14,36 +14,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmslab.problems.base import Problem, check_positive, sample
+from rmslab.problems.base import Problem, Wrapped, check_positive, sample
 
 NOISE_KINDS = ("additive", "multiplicative")
 
 
-class NoisyProblem(Problem):
-    """``base`` with Gaussian gradient noise; other attributes (``A``, ``kappa``...) delegate."""
-
-    stochastic = True
+class NoisyProblem(Wrapped):
+    """``base`` with Gaussian gradient noise of scale ``sigma`` (``kind`` additive or
+    multiplicative)."""
 
     def __init__(self, base: Problem, sigma: float, kind: str):
-        super().__init__(
-            f"{base.name} + {kind} noise (sigma={sigma:g})",
-            base.dim,
-            base.x0,
-            minimizer=base.minimizer,
-            min_value=base.min_value,
-            bounds=base.bounds,
-        )
-        self.base = base
+        super().__init__(base, f"{base.name} + {kind} noise (sigma={sigma:g})")
         self.sigma = sigma
         self.kind = kind
-
-    def __getattr__(self, attr):
-        if attr == "base":
-            raise AttributeError(attr)
-        return getattr(self.base, attr)
-
-    def loss(self, x, t: int = 0) -> np.ndarray:
-        return self.base.loss(x, t)
 
     def grad(self, x, t: int = 0, rng=None) -> np.ndarray:
         x = self.check_x(x)
@@ -52,9 +35,6 @@ class NoisyProblem(Problem):
         if self.kind == "additive":
             return g + self.sigma * z
         return g * (1.0 + self.sigma * z)
-
-    def project(self, x) -> np.ndarray:
-        return self.base.project(x)
 
 
 def noisy(problem: Problem, sigma: float = 0.1, kind: str = "additive") -> NoisyProblem:

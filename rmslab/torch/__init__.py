@@ -21,7 +21,11 @@ Deliberate differences from torch.optim:
 * float16/bfloat16 parameters keep their optimizer state in float32 and the update is
   computed in float32, then rounded into the parameter. torch keeps fp16 state, where
   ``eps=1e-8`` rounds to 0 and :math:`(10^{-4})^2` underflows, so a zero gradient gives
-  0/0 = NaN on the first step (the tests reproduce this).
+  0/0 = NaN on the first step (the tests reproduce this). There is no float32 master copy
+  of the parameter, so an update smaller than half a unit in the last place of the fp16/bf16
+  value still rounds away (keep float32 parameters for that, or use autocast).
+* ``Adagrad`` fills each parameter group's ``sum`` with that group's
+  ``initial_accumulator_value`` (torch uses the constructor's value for every group).
 * bad arguments raise ``ValueError`` naming the argument, the value and the allowed range,
   and the ranges are stricter than torch's where torch accepts nonsense: ``alpha`` and
   ``momentum`` in [0, 1), ``dampening`` in [0, 1], non-numbers rejected.

@@ -46,7 +46,7 @@ def check_number(name, value, high=math.inf, high_open=True, allow_tensor=False)
             f"got {value!r} of type {type(value).__name__}"
         )
     upper_ok = number < high if high_open else number <= high
-    if not (math.isfinite(number) and 0.0 <= number and upper_ok):
+    if not (math.isfinite(number) and number >= 0.0 and upper_ok):
         raise ValueError(f"{name} must be a finite number in {allowed}, got {value!r}")
 
 
@@ -102,15 +102,20 @@ def zeros_state(param: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
 class RmslabOptimizer(Optimizer):
     """Base class: runs the closure, then calls ``_update`` once per parameter group.
 
-    Subclasses implement ``_init_state(param, state, group)`` (fill an empty state dict) and
-    ``_update(group, params, grads, states)``. ``_update`` receives working tensors: for
-    float16/bfloat16 parameters these are float32 copies of the parameter and the gradient,
-    written back after the update (so state and arithmetic are float32, see the package
-    docstring). Gradients must never be modified in place.
+    Subclasses implement ``_init_state(param, state, group)`` (fill an empty state dict),
+    ``_update(group, params, grads, states)`` and, if a group can keep no state at all,
+    ``_stateless(group)``. ``_update`` receives working tensors: for float16/bfloat16
+    parameters these are float32 copies of the parameter and the gradient, written back after
+    the update (so state and arithmetic are float32, see the package docstring). Gradients
+    must never be modified in place.
     """
 
     def _init_state(self, param, state, group):
         raise NotImplementedError
+
+    def _stateless(self, group) -> bool:
+        """True if the group keeps no state (then ``self.state`` gets no entry, as in torch)."""
+        return False
 
     def _update(self, group, params, grads, states):
         raise NotImplementedError
@@ -146,6 +151,13 @@ class RmslabOptimizer(Optimizer):
                         device=param.device, dtype=torch.float32, copy=True
                     )
 
+    def _state_for(self, param, group):
+        """``self.state[param]``, initialised on first use."""
+        state = self.state[param]
+        if not state:
+            self._init_state(param, state, group)
+        return state
+
     def _use_foreach(self, group, params) -> bool:
         """torch's rule: ``foreach=None`` means foreach only when every tensor is on CUDA."""
         if group["foreach"] is not None:
@@ -180,12 +192,10 @@ class RmslabOptimizer(Optimizer):
                     f"{type(self).__name__} does not support complex parameters; "
                     "optimize torch.view_as_real(param) instead"
                 )
-        states = []
-        for param in params:
-            state = self.state[param]
-            if not state:
-                self._init_state(param, state, group)
-            states.append(state)
+        if self._stateless(group):
+            states = [{} for _ in params]  # throwaway dicts: nothing is stored, as in torch
+        else:
+            states = [self._state_for(param, group) for param in params]
         work_params = [p.float() if p.dtype in LOW_PRECISION else p for p in params]
         work_grads = [p.grad.to(w.dtype) for p, w in zip(params, work_params)]
         self._update(group, work_params, work_grads, states)

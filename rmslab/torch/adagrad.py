@@ -31,8 +31,10 @@ class Adagrad(RmslabOptimizer):
     with :math:`\gamma` = ``lr``, :math:`\eta` = ``lr_decay``, :math:`\lambda` =
     ``weight_decay``. As in torch, :math:`\epsilon` is added *outside* the square root and the
     state (``step``, ``sum``) is created in the constructor, so ``state_dict()`` of a fresh
-    optimizer already lists it. RMSProp is this algorithm with the sum replaced by an
-    exponential moving average.
+    optimizer already lists it. One difference: torch fills every group's ``sum`` with the
+    constructor's ``initial_accumulator_value`` even when a parameter group sets its own;
+    here each group's own value is used. RMSProp is this algorithm with the sum replaced by
+    an exponential moving average.
 
     Args:
         params: iterable of parameters or of parameter-group dicts.

@@ -143,8 +143,21 @@ def _step_size_and_root_correction(lr, beta1, beta2, step, eps_hat):
     return lr / bias_correction1, root_correction
 
 
-def _single_adam(params, grads, states, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                 maximize, decoupled, eps_hat):
+def _single_adam(
+    params,
+    grads,
+    states,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    amsgrad,
+    maximize,
+    decoupled,
+    eps_hat,
+):
     """One tensor at a time; the readable version of the update above."""
     for param, grad, state in zip(params, grads, states):
         state["step"] += 1
@@ -169,8 +182,21 @@ def _single_adam(params, grads, states, *, lr, beta1, beta2, eps, weight_decay, 
         param.addcdiv_(state["exp_avg"], denominator, value=-step_size)
 
 
-def _foreach_adam(params, grads, states, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                  maximize, decoupled, eps_hat):
+def _foreach_adam(
+    params,
+    grads,
+    states,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    amsgrad,
+    maximize,
+    decoupled,
+    eps_hat,
+):
     """The same update with one ``torch._foreach_*`` call per line."""
     steps = [state["step"] for state in states]
     exp_avgs = [state["exp_avg"] for state in states]

@@ -84,6 +84,9 @@ class Momentum(RmslabOptimizer):
     def _init_state(self, param, state, group):
         """Nothing to do: the buffer is created from the first gradient, as in torch."""
 
+    def _stateless(self, group):
+        return group["momentum"] == 0
+
     def _update(self, group, params, grads, states):
         update = _foreach_momentum if self._use_foreach(group, params) else _single_momentum
         update(
@@ -99,8 +102,9 @@ class Momentum(RmslabOptimizer):
         )
 
 
-def _single_momentum(params, grads, states, *, lr, momentum, dampening, weight_decay,
-                     nesterov, maximize):
+def _single_momentum(
+    params, grads, states, *, lr, momentum, dampening, weight_decay, nesterov, maximize
+):
     """One tensor at a time; the readable version of the update above."""
     for param, grad, state in zip(params, grads, states):
         if maximize:
@@ -117,8 +121,9 @@ def _single_momentum(params, grads, states, *, lr, momentum, dampening, weight_d
         param.add_(grad, alpha=-lr)
 
 
-def _foreach_momentum(params, grads, states, *, lr, momentum, dampening, weight_decay,
-                      nesterov, maximize):
+def _foreach_momentum(
+    params, grads, states, *, lr, momentum, dampening, weight_decay, nesterov, maximize
+):
     """The same update with one ``torch._foreach_*`` call per line."""
     if maximize:
         grads = torch._foreach_neg(grads)

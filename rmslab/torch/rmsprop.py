@@ -65,11 +65,15 @@ class RMSProp(RmslabOptimizer):
       (10 lr at :math:`\alpha = 0.99`) whatever the gradient's size.
     * bias correction: none (torch, Keras, TF) or :math:`v_t/(1-\alpha^t)` (optax option);
       ``bias_correction=True`` with eps outside the root is ``Adam(betas=(0, alpha))``.
+      Combined with ``centered=True`` it is degenerate: at :math:`t = 1`,
+      :math:`\hat v_1 = g_1^2` and :math:`\hat{\bar g}_1 = g_1`, so the variance estimate is 0
+      up to rounding and the first step is about :math:`\gamma g_1/\epsilon`.
     * the learning rate before or after the momentum buffer (``lr_in_momentum``), and coupled
       L2 (torch) versus decoupled decay (Keras 3, ``decoupled_weight_decay=True``).
     * centered: torch adds :math:`\epsilon` after the root of :math:`v_t - \bar g_t^2`, which
       rounding can make slightly negative under a constant gradient; the root is then NaN
-      and so is the parameter from then on. ``safe=True`` clamps the difference at 0.
+      and so is the parameter from then on. ``safe=True`` clamps the difference at 0 (and
+      takes no step where :math:`d_t = 0`, which needs ``eps=0``).
 
     ``alpha`` is the book's :math:`\beta`, Keras's ``rho`` and optax's ``decay``.
 
@@ -87,7 +91,8 @@ class RMSProp(RmslabOptimizer):
         differentiable (bool): kept for signature compatibility; only ``False``.
         eps_in_sqrt (bool): :math:`d_t = \sqrt{\tilde v_t + \epsilon}` (default: False).
         initial_square_avg (float): :math:`v_0`, in [0, inf) (default: 0).
-        safe (bool): clamp :math:`\tilde v_t - \bar g_t^2` at 0 when centered.
+        safe (bool): clamp :math:`\tilde v_t - \bar g_t^2` at 0 when centered, and make no
+            step where :math:`d_t = 0` (possible only with ``eps=0``) instead of 0/0.
         lr_in_momentum (bool): apply :math:`\gamma` inside the momentum buffer.
         nesterov (bool): Nesterov momentum (needs ``momentum > 0``).
         decoupled_weight_decay (bool): :math:`\theta \leftarrow \theta(1 - \gamma\lambda)`
@@ -216,15 +221,27 @@ class Settings:
 
 
 def _denominator(square_avg, grad_avg, c: Settings, correction: float):
-    r""":math:`d = \sqrt{\tilde v} + \epsilon` or :math:`\sqrt{\tilde v + \epsilon}` (new tensor)."""
+    r"""The denominator :math:`\sqrt{\tilde v} + \epsilon` or :math:`\sqrt{\tilde v + \epsilon}`.
+
+    Returns a new tensor; ``square_avg`` and ``grad_avg`` are not modified.
+    """
     second_moment = square_avg if correction == 1 else square_avg / correction
     if grad_avg is not None:
         second_moment = second_moment.addcmul(grad_avg, grad_avg, value=-1 / correction**2)
         if c.safe:
             second_moment.clamp_(min=0)
     if c.eps_in_sqrt:
-        return second_moment.add(c.eps).sqrt_()
-    return second_moment.sqrt().add_(c.eps)
+        denominator = second_moment.add(c.eps).sqrt_()
+    else:
+        denominator = second_moment.sqrt().add_(c.eps)
+    if c.safe:
+        _no_step_where_zero(denominator)
+    return denominator
+
+
+def _no_step_where_zero(denominator):
+    """Safe mode: g / 0 (possible only with eps = 0) becomes no step, via g / inf = 0."""
+    denominator.masked_fill_(denominator == 0, math.inf)
 
 
 def _single_rmsprop(params, grads, states, c: Settings):
@@ -242,9 +259,7 @@ def _single_rmsprop(params, grads, states, c: Settings):
         square_avg = state["square_avg"]
         square_avg.mul_(c.alpha).addcmul_(grad, grad, value=1 - c.alpha)
         grad_avg = state["grad_avg"].lerp_(grad, 1 - c.alpha) if c.centered else None
-        denominator = _denominator(
-            square_avg, grad_avg, c, c.bias_correction_at(state["step"])
-        )
+        denominator = _denominator(square_avg, grad_avg, c, c.bias_correction_at(state["step"]))
         if c.momentum > 0:
             buffer = state["momentum_buffer"]
             buffer.mul_(c.momentum).addcdiv_(grad, denominator, value=inner)
@@ -293,6 +308,9 @@ def _foreach_rmsprop(params, grads, states, c: Settings):
     else:
         denominators = torch._foreach_sqrt(second_moments)
         torch._foreach_add_(denominators, c.eps)
+    if c.safe:
+        for denominator in denominators:
+            _no_step_where_zero(denominator)
 
     if c.momentum > 0:
         buffers = [state["momentum_buffer"] for state in states]
@@ -321,6 +339,7 @@ def _fused_rmsprop(params, grads, states, c: Settings):
             one_minus_alpha=1 - c.alpha,
             bias_correction=c.bias_correction_at(state["step"]),
             floor=0.0 if c.safe else -math.inf,
+            zero_denominator=math.inf if c.safe else 0.0,
             eps_inside=c.eps if c.eps_in_sqrt else 0.0,
             eps_outside=0.0 if c.eps_in_sqrt else c.eps,
             lr=c.lr,

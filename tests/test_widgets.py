@@ -1,0 +1,104 @@
+"""Tests for rmslab.widgets: explorer callbacks without a front end, embedded animations."""
+
+import re
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from rmslab import optim, plots, problems, widgets
+from rmslab.run import run
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return widgets.explorer(problem="quadratic", optimizer="RMSProp", lr=0.05, beta=0.9, steps=80)
+
+
+def path_data(exp):
+    return np.asarray(exp.scene.paths[0].get_xydata())
+
+
+def test_slider_change_reruns_the_optimizer_and_redraws(explorer):
+    before = explorer.image.value
+    explorer.controls["lr"].value = 0.2
+    explorer.controls["beta"].value = 0.5
+    expected = run(
+        optim.rmsprop(lr=0.2, beta=0.5, eps=explorer.controls["eps"].value),
+        problems.quadratic(kappa=20.0),
+        steps=80,
+    )
+    np.testing.assert_allclose(path_data(explorer), expected.xs, rtol=1e-12)
+    gaps = np.asarray(explorer.scene.curves[0].get_ydata())
+    np.testing.assert_allclose(gaps, expected.gaps, rtol=1e-12)
+    assert bytes(explorer.image.value) != bytes(before)
+    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert "final loss gap" in explorer.status.value
+
+
+def test_optimizer_and_problem_dropdowns(explorer):
+    explorer.controls["optimizer"].value = "GD"
+    assert explorer.scene.paths[0].get_color() == plots.color_for("GD")
+    explorer.controls["problem"].value = "Rosenbrock"
+    lr = explorer.controls["lr"].value
+    expected = run(optim.gd(lr=lr), problems.rosenbrock(), steps=80)
+    np.testing.assert_allclose(path_data(explorer), expected.xs, rtol=1e-12)
+    assert explorer.scene.path_ax.get_xlim() == (-2.0, 2.0)
+    explorer.controls["lr"].value = 1.0  # GD at lr = 1 on Rosenbrock blows up
+    assert "diverged at step" in explorer.status.value
+    assert "diverged" in explorer.scene.note.get_text()
+
+
+def test_redraw_is_fast_because_only_lines_move(explorer):
+    explorer.controls["problem"].value = "quadratic"
+    durations = []
+    for lr in (0.01, 0.02, 0.04, 0.08, 0.16):
+        start = time.perf_counter()
+        explorer.controls["lr"].value = lr
+        durations.append(time.perf_counter() - start)
+    assert np.median(durations) < 0.2  # a full matplotlib redraw takes 0.25-0.5 s here
+
+
+def test_explorer_accepts_a_problem_instance_and_rejects_unknown_names():
+    reddi = problems.reddi_counterexample(3.0)
+    exp = widgets.explorer(problem=reddi, optimizer="Adagrad", lr=0.1, steps=30)
+    expected = run(optim.adagrad(lr=0.1, eps=1e-8), reddi, steps=30)
+    np.testing.assert_allclose(path_data(exp)[:, 1], expected.xs[:, 0])  # x_t against t
+    assert exp.controls["problem"].value == reddi.name
+    with pytest.raises(ValueError, match="optimizer"):
+        widgets.explorer(optimizer="Lion")
+    with pytest.raises(ValueError, match="problem"):
+        widgets.explorer(problem="Himmelblau")
+
+
+def frames_of(html):
+    return re.findall(r'frames\[\d+\] = "data:image/png;base64,(.*?)"', html, re.S)
+
+
+def test_animation_is_self_contained_and_has_one_frame_per_value():
+    html = widgets.animation_html(
+        "quadratic", "RMSProp", vary="beta", values=[0.0, 0.5, 0.9, 0.99], steps=60, lr=0.1
+    ).data
+    frames = frames_of(html)
+    assert len(frames) == 4 and len(set(frames)) == 4
+    assert not re.search(r"https?://", html) and "<script" in html
+    assert "fa fa-" not in html and len(html) < 1.5e6
+
+
+def test_animation_through_time_and_bad_arguments():
+    html = widgets.animation_html(
+        "plateau-cliff", "RMSProp", vary="t", values=[1, 50, 100], steps=100, lr=0.03
+    ).data
+    assert len(frames_of(html)) == 3
+    with pytest.raises(ValueError, match="vary"):
+        widgets.animation_html(vary="kappa", values=[1.0])
+    with pytest.raises(ValueError, match="values"):
+        widgets.animation_html(vary="lr", values=[])
+    with pytest.raises(ValueError, match="hyperparams"):
+        widgets.animation_html(vary="lr", values=[0.1], alpha=0.9)
+    with pytest.raises(ValueError, match="values"):
+        widgets.animation_html(vary="t", values=[500], steps=100)
