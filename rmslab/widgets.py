@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import escape
 
 import matplotlib as mpl
 import numpy as np
@@ -291,20 +292,22 @@ def explorer(
 #: Offline glyphs for the animation buttons (matplotlib links Font Awesome from a CDN).
 BUTTON_GLYPHS = {
     "fa-minus": "&minus;",
-    "fa-fast-backward": "&#x23EE;",
+    "fa-fast-backward": "|&#x25C2;",
     "fa-step-backward": "&#x25C2;",
     "fa-play fa-flip-horizontal": "&#x25C0;",
     "fa-pause": "&#x275A;&#x275A;",
     "fa-play": "&#x25B6;",
     "fa-step-forward": "&#x25B8;",
-    "fa-fast-forward": "&#x23ED;",
+    "fa-fast-forward": "&#x25B8;|",
     "fa-plus": "+",
 }
 
 
-def offline_jshtml(html: str) -> str:
-    """Drop the CDN stylesheet link from matplotlib's jshtml and draw buttons with Unicode."""
+def offline_jshtml(html: str, alt: str) -> str:
+    """Make matplotlib's jshtml self-contained and accessible: drop the CDN stylesheet link,
+    draw the buttons with Unicode glyphs, and give the frame image its ``alt`` text."""
     html = re.sub(r"<link[^>]*https?://[^>]*>", "", html)
+    html = re.sub(r'<img id="(_anim_img\w+)"', rf'<img id="\1" alt="{escape(alt)}"', html)
     return re.sub(
         r'<i class="fa ([^"]+)"></i>', lambda m: BUTTON_GLYPHS.get(m.group(1), m.group(1)), html
     )
@@ -318,6 +321,7 @@ def animation_html(
     steps: int = 100,
     fps: int = 4,
     dpi: int = 72,
+    alt: str | None = None,
     **hyperparams,
 ):
     """Embedded animation (no kernel, no server, no CDN) for a static book page.
@@ -326,7 +330,8 @@ def animation_html(
     ``values`` become the frames (one full run each), or ``"t"`` to play one run step by step
     (``values`` then lists the steps shown, default 30 evenly spaced). Other hyperparameters
     come from ``hyperparams`` (defaults lr=0.05, beta=0.9, eps=1e-8, momentum=0). Each frame's
-    title names the value shown, so the book only needs a caption. Returns
+    title names the value shown, so the book only needs a caption. ``alt`` describes the
+    animation for readers who cannot see it (a generic description if omitted). Returns
     ``IPython.display.HTML`` made with ``FuncAnimation.to_jshtml(embed_frames=True)``.
     """
     from IPython.display import HTML
@@ -372,7 +377,10 @@ def animation_html(
     plain = {"figure.constrained_layout.use": False, "figure.autolayout": False}
     with mpl.rc_context({"savefig.dpi": "figure", "savefig.bbox": "standard", **plain}):
         html = animation.to_jshtml(fps=fps, embed_frames=True, default_mode="once")
-    return HTML(offline_jshtml(html))
+    if alt is None:
+        shown = "step t" if vary == "t" else vary
+        alt = f"Animation of {optimizer} on the {problem.name} problem, one frame per {shown}."
+    return HTML(offline_jshtml(html, alt))
 
 
 def truncate(traj, k: int):

@@ -1,7 +1,8 @@
-"""Lab 1 checkers: every catalogued mistake gets its own message; correct answers pass."""
+"""Lab 1 checkers: correct answers pass, and every catalogued mistake gets its own message."""
 
 import numpy as np
 import pytest
+from mistake_catalog import Wrong, assert_distinct, assert_named
 
 from rmslab import checks
 
@@ -17,37 +18,10 @@ def gd_step_inplace(x, g, lr):
     return x
 
 
-WRONG_GD_STEPS = {
-    "wrong sign": lambda x, g, lr: x + lr * g,
-    "learning rate is missing": lambda x, g, lr: x - g,
-    "returned the step": lambda x, g, lr: -lr * g,
-    "applied twice": lambda x, g, lr: x - lr**2 * g,
-    "where the gradient g belongs": lambda x, g, lr: x - lr * x,
-    "divided by the learning rate": lambda x, g, lr: x - g / lr,
-    "in place": gd_step_inplace,
-    "forget the `return`": lambda x, g, lr: None,
-    "shape": lambda x, g, lr: (x - lr * g).ravel(),
-    "NaN": lambda x, g, lr: x * np.nan,
-    "should return a numpy array": lambda x, g, lr: "x - lr * g",
-}
-
-
 def test_correct_gd_step_passes(capsys):
     result = checks.check_gd_step(gd_step)
     assert result.passed and bool(result)
     assert "Correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("expected, wrong", WRONG_GD_STEPS.items(), ids=list(WRONG_GD_STEPS))
-def test_each_gd_step_mistake_is_named(expected, wrong):
-    result = checks.check_gd_step(wrong, quiet=True)
-    assert not result.passed
-    assert expected in result.message
-
-
-def test_messages_are_distinct():
-    messages = {checks.check_gd_step(w, quiet=True).message for w in WRONG_GD_STEPS.values()}
-    assert len(messages) == len(WRONG_GD_STEPS)
 
 
 def test_not_implemented_is_reported_not_raised(capsys):
@@ -97,20 +71,6 @@ def gd_run_wrong_step(grad, x0, lr, steps):
     return np.array(xs)
 
 
-@pytest.mark.parametrize(
-    "expected, wrong",
-    [
-        ("starting point is missing", gd_run_no_x0),
-        ("one step early", gd_run_short),
-        ("starts again from x0", gd_run_restart),
-        ("first step is wrong", gd_run_wrong_step),
-    ],
-)
-def test_each_gd_run_mistake_is_named(expected, wrong):
-    result = checks.check_gd_run(wrong, quiet=True)
-    assert not result.passed and expected in result.message
-
-
 def test_correct_gd_run_passes():
     assert checks.check_gd_run(gd_run, quiet=True).passed
 
@@ -125,20 +85,6 @@ def largest_stable_lr(L, steps=200):
         x = gd_run(lambda x: L * x, np.array([1.0]), mid, steps)
         lo, hi = (mid, hi) if abs(x[-1, 0]) <= abs(x[0, 0]) else (lo, mid)
     return lo
-
-
-@pytest.mark.parametrize(
-    "expected, wrong",
-    [
-        ("= 1/L", lambda L: 1.0 / L),
-        ("grows", lambda L: 2.5 / L),
-        ("noticeably below", lambda L: 1.5 / L),
-        ("one number", lambda L: [2.0 / L, 0.0]),
-    ],
-)
-def test_each_stable_lr_mistake_is_named(expected, wrong):
-    result = checks.check_largest_stable_lr(wrong, quiet=True)
-    assert not result.passed and expected in result.message
 
 
 def test_bisection_finds_two_over_L():
@@ -167,18 +113,64 @@ def measured_rate_one_over_L(kappa, steps=200):
     return (dist[-1] / dist[-2]) ** 1.0
 
 
-@pytest.mark.parametrize(
-    "expected, wrong",
-    [
-        ("*loss* falls", measured_loss_rate),
-        ("1 - 1/kappa", measured_rate_one_over_L),
-        ("should shrink", lambda kappa: 0.5),
-    ],
-)
-def test_each_rate_mistake_is_named(expected, wrong):
-    result = checks.check_measured_rate(wrong, quiet=True)
-    assert not result.passed and expected in result.message
-
-
 def test_correct_rate_passes():
     assert checks.check_measured_rate(measured_rate, quiet=True).passed
+
+
+# ---------------------------------------------------------------- the catalog of mistakes
+
+CATALOG = [
+    Wrong("check_gd_step", "wrong sign", lambda x, g, lr: x + lr * g, "wrong sign"),
+    Wrong(
+        "check_gd_step", "learning rate missing", lambda x, g, lr: x - g, "learning rate is missing"
+    ),
+    Wrong(
+        "check_gd_step",
+        "returns the step, not the point",
+        lambda x, g, lr: -lr * g,
+        "returned the step",
+    ),
+    Wrong("check_gd_step", "lr applied twice", lambda x, g, lr: x - lr**2 * g, "applied twice"),
+    Wrong(
+        "check_gd_step",
+        "x instead of g",
+        lambda x, g, lr: x - lr * x,
+        "where the gradient g belongs",
+    ),
+    Wrong(
+        "check_gd_step",
+        "divides by lr",
+        lambda x, g, lr: x - g / lr,
+        "divided by the learning rate",
+    ),
+    Wrong("check_gd_step", "in-place update of x", gd_step_inplace, "in place"),
+    Wrong("check_gd_step", "no return statement", lambda x, g, lr: None, "forget the `return`"),
+    Wrong("check_gd_step", "wrong shape", lambda x, g, lr: (x - lr * g).ravel(), "shape"),
+    Wrong("check_gd_step", "NaN in the result", lambda x, g, lr: x * np.nan, "NaN"),
+    Wrong(
+        "check_gd_step",
+        "returns a string",
+        lambda x, g, lr: "x - lr * g",
+        "should be a numpy array",
+    ),
+    Wrong("check_gd_run", "x0 left out", gd_run_no_x0, "starting point is missing"),
+    Wrong("check_gd_run", "one step short", gd_run_short, "one step early"),
+    Wrong("check_gd_run", "every step restarts from x0", gd_run_restart, "starts again from x0"),
+    Wrong("check_gd_run", "steps uphill", gd_run_wrong_step, "first step is wrong"),
+    Wrong("check_largest_stable_lr", "finds 1/L", lambda L: 1.0 / L, "= 1/L"),
+    Wrong("check_largest_stable_lr", "too large", lambda L: 2.5 / L, "grows"),
+    Wrong("check_largest_stable_lr", "too small", lambda L: 1.5 / L, "noticeably below"),
+    Wrong("check_largest_stable_lr", "returns a list", lambda L: [2.0 / L, 0.0], "one number"),
+    Wrong("check_measured_rate", "rate of the loss", measured_loss_rate, "*loss* falls"),
+    Wrong("check_measured_rate", "uses lr = 1/L", measured_rate_one_over_L, "1 - 1/kappa"),
+    Wrong("check_measured_rate", "unrelated number", lambda kappa: 0.5, "should shrink"),
+]
+
+
+@pytest.mark.parametrize("wrong", CATALOG, ids=[w.id for w in CATALOG])
+def test_each_mistake_is_named(wrong):
+    assert_named(wrong)
+
+
+def test_different_mistakes_get_different_messages():
+    assert_distinct(CATALOG)

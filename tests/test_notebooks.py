@@ -79,3 +79,27 @@ def test_requirements_pin_everything_and_end_with_the_package():
     for line in lines[:-1]:
         assert "==" in line, f"unpinned requirement: {line}"
     assert "torch==2.13.0" in lines
+
+
+def test_clear_outputs_tool_strips_outputs_and_counts(tmp_path):
+    import clear_outputs
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "1 + 1",
+                execution_count=3,
+                outputs=[
+                    nbformat.v4.new_output(
+                        "execute_result", data={"text/plain": "2"}, execution_count=3
+                    )
+                ],
+            )
+        ]
+    )
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(nb, path)
+    assert clear_outputs.clear(path) is True
+    cell = nbformat.read(path, as_version=4).cells[0]
+    assert cell.outputs == [] and cell.execution_count is None
+    assert clear_outputs.clear(path) is False

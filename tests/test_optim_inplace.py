@@ -32,8 +32,16 @@ def run_both(kw, dtype, size, chunk, workers, steps=30, seed=0):
     for _ in range(steps):
         g = (rng.standard_normal(size) * rng.choice([1e-6, 1.0, 1e4], size)).astype(dtype)
         x, state = opt.step(x, g, state)
-        rmsprop_step_(x_ip, g, v, momentum_buffer=buf, grad_avg=gbar, chunk=chunk,
-                      workers=workers, **in_place_kw)
+        rmsprop_step_(
+            x_ip,
+            g,
+            v,
+            momentum_buffer=buf,
+            grad_avg=gbar,
+            chunk=chunk,
+            workers=workers,
+            **in_place_kw,
+        )
     return (x, state), (x_ip, v, buf, gbar)
 
 
@@ -52,8 +60,9 @@ def test_in_place_step_is_bitwise_equal_to_functional(kw, dtype):
 @pytest.mark.parametrize("chunk, workers", [(1, 1), (64, 3), (4096, 2), (1 << 20, 2)])
 def test_chunking_and_threads_do_not_change_results(chunk, workers):
     kw = dict(centered=True, momentum=0.9)
-    (x, state), (x_ip, v, _, _) = run_both(kw, np.float32, size=3001, chunk=chunk,
-                                           workers=workers, steps=5)
+    (x, state), (x_ip, v, _, _) = run_both(
+        kw, np.float32, size=3001, chunk=chunk, workers=workers, steps=5
+    )
     np.testing.assert_array_equal(x_ip, x)
     np.testing.assert_array_equal(v, state.square_avg)
 
@@ -80,28 +89,32 @@ def test_no_full_size_temporaries():
     chunk = 1 << 14
     tracemalloc.start()
     try:
-        rmsprop_step_(x, g, v, momentum=0.9, momentum_buffer=buf, weight_decay=0.1,
-                      maximize=True, chunk=chunk)
+        rmsprop_step_(
+            x, g, v, momentum=0.9, momentum_buffer=buf, weight_decay=0.1, maximize=True, chunk=chunk
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 3 * chunk * 4 + 64_000          # two scratch chunks, nothing of size n
+    assert peak < 3 * chunk * 4 + 64_000  # two scratch chunks, nothing of size n
     assert peak < n * 4 / 10
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda x, g, v: rmsprop_step_(x[::2], g[::2], v[::2]), "C-contiguous"),
-    (lambda x, g, v: rmsprop_step_(x, g[:-1], v), r"g must be an array of x's shape"),
-    (lambda x, g, v: rmsprop_step_(x, g, v.astype(np.float64)), "square_avg must have x's"),
-    (lambda x, g, v: rmsprop_step_(x, g.astype(np.float64), v), "g must have x's dtype"),
-    (lambda x, g, v: rmsprop_step_(x.astype(np.float16), g, v), "float32 or float64"),
-    (lambda x, g, v: rmsprop_step_(x.tolist(), g, v), "float32 or float64"),
-    (lambda x, g, v: rmsprop_step_(x, g, v, momentum=0.9), "momentum_buffer"),
-    (lambda x, g, v: rmsprop_step_(x, g, v, lr=np.ones(4)), "lr must be a scalar"),
-    (lambda x, g, v: rmsprop_step_(x, g, v, beta=1.0), r"beta must be in \[0, 1\)"),
-    (lambda x, g, v: rmsprop_step_(x, g, v, chunk=0), "chunk must be an integer >= 1"),
-    (lambda x, g, v: rmsprop_step_(x, g, v, workers=1.5), "workers must be an integer"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x, g, v: rmsprop_step_(x[::2], g[::2], v[::2]), "C-contiguous"),
+        (lambda x, g, v: rmsprop_step_(x, g[:-1], v), r"g must be an array of x's shape"),
+        (lambda x, g, v: rmsprop_step_(x, g, v.astype(np.float64)), "square_avg must have x's"),
+        (lambda x, g, v: rmsprop_step_(x, g.astype(np.float64), v), "g must have x's dtype"),
+        (lambda x, g, v: rmsprop_step_(x.astype(np.float16), g, v), "float32 or float64"),
+        (lambda x, g, v: rmsprop_step_(x.tolist(), g, v), "float32 or float64"),
+        (lambda x, g, v: rmsprop_step_(x, g, v, momentum=0.9), "momentum_buffer"),
+        (lambda x, g, v: rmsprop_step_(x, g, v, lr=np.ones(4)), "lr must be a scalar"),
+        (lambda x, g, v: rmsprop_step_(x, g, v, beta=1.0), r"beta must be in \[0, 1\)"),
+        (lambda x, g, v: rmsprop_step_(x, g, v, chunk=0), "chunk must be an integer >= 1"),
+        (lambda x, g, v: rmsprop_step_(x, g, v, workers=1.5), "workers must be an integer"),
+    ],
+)
 def test_in_place_step_rejects_bad_input(call, message):
     x, g, v = np.ones(8, np.float32), np.ones(8, np.float32), np.zeros(8, np.float32)
     with pytest.raises(ValueError, match=message):

@@ -9,7 +9,7 @@ import pytest
 from rmslab import optim
 
 STEPS = 60
-SCALE = np.array([0.2, 1.0, 3.0, 0.0, 0.5])   # coordinate 3 always has a zero gradient
+SCALE = np.array([0.2, 1.0, 3.0, 0.0, 0.5])  # coordinate 3 always has a zero gradient
 
 
 def gradients(seed=0):
@@ -53,6 +53,7 @@ def torch_rule(lr, alpha=0.99, eps=1e-8, momentum=0.0, centered=False):
             buf = mem["buf"] = momentum * mem.get("buf", 0.0) + g / avg
             return x - lr * buf
         return x - lr * g / avg
+
     return rule
 
 
@@ -68,6 +69,7 @@ def tf1_rule(lr, rho=0.9, eps=1e-10, momentum=0.0, centered=False):
             denom = ms + eps
         mom = mem["mom"] = mem.get("mom", 0.0) * momentum + lr * g / np.sqrt(denom)
         return x - mom
+
     return rule
 
 
@@ -86,6 +88,7 @@ def keras_rule(lr=1e-3, rho=0.9, eps=1e-7, momentum=0.0, centered=False, weight_
             mom = mem["mom"] = momentum * mem.get("mom", 0.0) + increment
             return x - mom
         return x - increment
+
     return rule
 
 
@@ -98,6 +101,7 @@ def optax_rule(lr, decay=0.9, eps=1e-8, momentum=None, nesterov=False):
             trace = mem["trace"] = updates + momentum * mem.get("trace", 0.0)
             updates = updates + momentum * trace if nesterov else trace
         return x + updates
+
     return rule
 
 
@@ -110,6 +114,7 @@ def hinton_rule(lr):
         seen = ms > 0
         step[seen] = lr * g[seen] / np.sqrt(ms[seen])
         return x - step
+
     return rule
 
 
@@ -120,13 +125,19 @@ CASES = [
     ("tf1", dict(lr=1e-2, momentum=0.9), tf1_rule(1e-2, momentum=0.9)),
     ("tf1", dict(lr=1e-2, centered=True), tf1_rule(1e-2, centered=True)),
     ("keras", dict(), keras_rule()),
-    ("keras", dict(lr=1e-2, momentum=0.9, weight_decay=0.05),
-     keras_rule(1e-2, momentum=0.9, weight_decay=0.05)),
+    (
+        "keras",
+        dict(lr=1e-2, momentum=0.9, weight_decay=0.05),
+        keras_rule(1e-2, momentum=0.9, weight_decay=0.05),
+    ),
     ("keras", dict(centered=True), keras_rule(centered=True)),
     ("optax", dict(), optax_rule(1e-3)),
     ("optax", dict(lr=1e-2, momentum=0.9), optax_rule(1e-2, momentum=0.9)),
-    ("optax", dict(lr=1e-2, momentum=0.9, nesterov=True),
-     optax_rule(1e-2, momentum=0.9, nesterov=True)),
+    (
+        "optax",
+        dict(lr=1e-2, momentum=0.9, nesterov=True),
+        optax_rule(1e-2, momentum=0.9, nesterov=True),
+    ),
     ("hinton", dict(), hinton_rule(1e-3)),
     ("hinton", dict(lr=0.05), hinton_rule(0.05)),
 ]
@@ -142,45 +153,55 @@ def test_hinton_preset_leaves_zero_gradient_coordinates_alone():
     x0, _ = gradients()
     x = run(optim.rmsprop_preset("hinton"))
     assert np.all(np.isfinite(x))
-    assert x[3] == x0[3]                      # g == 0 forever: MeanSquare == 0, no step
+    assert x[3] == x0[3]  # g == 0 forever: MeanSquare == 0, no step
 
 
 def test_torch_preset_is_the_default():
-    assert {k: v for k, v in optim.PRESETS["torch"].items() if k != "source"}.items() <= \
-        optim.rmsprop().hyperparams.items()
+    assert {
+        k: v for k, v in optim.PRESETS["torch"].items() if k != "source"
+    }.items() <= optim.rmsprop().hyperparams.items()
 
 
 def adagrad_torch_rule(lr=1e-2, eps=1e-10):
-    def rule(x, g, mem, t):     # torch/optim/adagrad.py, dense branch, lr_decay = 0
+    def rule(x, g, mem, t):  # torch/optim/adagrad.py, dense branch, lr_decay = 0
         s = mem["s"] = mem.get("s", 0.0) + g * g
         return x - lr * g / (np.sqrt(s) + eps)
+
     return rule
 
 
 def adagrad_optax_rule(lr, init=0.1, eps=1e-7):
-    def rule(x, g, mem, t):     # optax scale_by_rss: where(s > 0, g * rsqrt(s + eps), 0)
+    def rule(x, g, mem, t):  # optax scale_by_rss: where(s > 0, g * rsqrt(s + eps), 0)
         s = mem["s"] = mem.get("s", init) + g * g
         scaled = np.where(s > 0, g * (1 / np.sqrt(s + eps)), 0.0)
         return x - lr * scaled
+
     return rule
 
 
-@pytest.mark.parametrize("name, overrides, rule", [
-    ("torch", dict(), adagrad_torch_rule()),
-    ("torch", dict(lr=0.5), adagrad_torch_rule(lr=0.5)),
-    ("optax", dict(), adagrad_optax_rule(1e-2)),
-    ("optax", dict(lr=0.3, initial_accumulator_value=0.0), adagrad_optax_rule(0.3, init=0.0)),
-    ("optax", dict(eps=0.0, initial_accumulator_value=0.0),
-     adagrad_optax_rule(1e-2, init=0.0, eps=0.0)),
-])
+@pytest.mark.parametrize(
+    "name, overrides, rule",
+    [
+        ("torch", dict(), adagrad_torch_rule()),
+        ("torch", dict(lr=0.5), adagrad_torch_rule(lr=0.5)),
+        ("optax", dict(), adagrad_optax_rule(1e-2)),
+        ("optax", dict(lr=0.3, initial_accumulator_value=0.0), adagrad_optax_rule(0.3, init=0.0)),
+        (
+            "optax",
+            dict(eps=0.0, initial_accumulator_value=0.0),
+            adagrad_optax_rule(1e-2, init=0.0, eps=0.0),
+        ),
+    ],
+)
 def test_adagrad_preset_matches_framework_formula(name, overrides, rule):
-    with np.errstate(all="ignore"):           # the optax rule computes 0/0 before `where`
+    with np.errstate(all="ignore"):  # the optax rule computes 0/0 before `where`
         expected = run_formula(rule)
     close(run(optim.adagrad_preset(name, **overrides)), expected)
 
 
-@pytest.mark.parametrize("table, factory", [(optim.PRESETS, optim.rmsprop),
-                                            (optim.ADAGRAD_PRESETS, optim.adagrad)])
+@pytest.mark.parametrize(
+    "table, factory", [(optim.PRESETS, optim.rmsprop), (optim.ADAGRAD_PRESETS, optim.adagrad)]
+)
 def test_preset_tables_are_printable_and_valid(table, factory):
     for entry in table.values():
         assert isinstance(entry["source"], str) and len(entry["source"]) > 40
@@ -191,8 +212,10 @@ def test_preset_tables_are_printable_and_valid(table, factory):
 def test_rmsprop_presets_cover_the_contract_names():
     assert set(optim.PRESETS) == {"torch", "tf1", "keras", "optax", "hinton"}
     assert set(optim.ADAGRAD_PRESETS) == {"torch", "optax"}
-    assert "lr" in optim.PRESETS["hinton"]["source"] or "learning rate" in \
-        optim.PRESETS["hinton"]["source"]
+    assert (
+        "lr" in optim.PRESETS["hinton"]["source"]
+        or "learning rate" in optim.PRESETS["hinton"]["source"]
+    )
 
 
 def test_overrides_win_and_name_mentions_the_preset():

@@ -57,7 +57,7 @@ def test_maximize_equals_minimizing_the_negated_gradient(factory, gs):
 def test_beta_zero_eps_zero_is_sign_descent(gs, lr, x0):
     opt = optim.rmsprop(lr=lr, beta=0.0, eps=0.0)
     x, state = x0, opt.init(x0)
-    for g in gs:                                    # every step, not only the first
+    for g in gs:  # every step, not only the first
         x_new, state = opt.step(x, g, state)
         np.testing.assert_array_equal(x_new, x - lr * np.sign(g))
         x = x_new
@@ -69,6 +69,7 @@ def test_eps_zero_makes_steps_invariant_to_gradient_scale(gs, beta, k, c):
     opt = optim.rmsprop(lr=0.01, beta=beta, eps=0.0, momentum=0.5, centered=False)
     x0 = np.zeros(4)
     plain = trajectory(opt, gs, x0)
+
     # gradients(x) = gs + 0.1 x would not scale, so scale the whole gradient explicitly
     def scaled_run(factor):
         x, state, xs = x0, opt.init(x0), []
@@ -76,32 +77,36 @@ def test_eps_zero_makes_steps_invariant_to_gradient_scale(gs, beta, k, c):
             x, state = opt.step(x, factor * (g + 0.1 * x), state)
             xs.append(x)
         return np.array(xs)
-    np.testing.assert_array_equal(scaled_run(2.0**k), plain)     # exact: powers of two
+
+    np.testing.assert_array_equal(scaled_run(2.0**k), plain)  # exact: powers of two
     np.testing.assert_allclose(scaled_run(c), plain, rtol=1e-12, atol=1e-15)
 
 
 @FEW
-@given(g=arrays(np.float64, 5, elements=nonzero), beta=betas, lr=lrs,
-       eps=st.floats(0.0, 1.0))
+@given(g=arrays(np.float64, 5, elements=nonzero), beta=betas, lr=lrs, eps=st.floats(0.0, 1.0))
 def test_first_step_from_zero_accumulator(g, beta, lr, eps):
     opt = optim.rmsprop(lr=lr, beta=beta, eps=eps)
     x_new, _ = opt.step(np.zeros(5), g, opt.init(np.zeros(5)))
     root = math.sqrt(1 - beta)
     expected = lr / root * np.abs(g) / (np.abs(g) + eps / root)
     np.testing.assert_allclose(-x_new * np.sign(g), expected, rtol=1e-12)
-    assert np.all(np.abs(x_new) <= lr / root * (1 + 1e-12))        # the lr/sqrt(1-beta) bound
+    assert np.all(np.abs(x_new) <= lr / root * (1 + 1e-12))  # the lr/sqrt(1-beta) bound
 
 
 @FEW
-@given(gs=arrays(np.float64, (12, 3), elements=nonzero), lr_decay=st.sampled_from([0.0, 0.1]),
-       eps=st.sampled_from([1e-10, 1e-3]), eps_in_sqrt=st.booleans())
+@given(
+    gs=arrays(np.float64, (12, 3), elements=nonzero),
+    lr_decay=st.sampled_from([0.0, 0.1]),
+    eps=st.sampled_from([1e-10, 1e-3]),
+    eps_in_sqrt=st.booleans(),
+)
 def test_adagrad_effective_step_sizes_never_grow(gs, lr_decay, eps, eps_in_sqrt):
     opt = optim.adagrad(lr=0.5, lr_decay=lr_decay, eps=eps, eps_in_sqrt=eps_in_sqrt)
     x, state = np.zeros(3), opt.init(np.zeros(3))
     previous, previous_rounding = np.full(3, np.inf), 0.0
     for g in gs:
         x_new, state = opt.step(x, g, state)
-        effective = (x - x_new) / g                 # per-coordinate step size lr_t / d_t
+        effective = (x - x_new) / g  # per-coordinate step size lr_t / d_t
         # x - x_new is exact only up to an ulp of x: allow that much, for this and last step
         rounding = 4e-16 * np.maximum(np.abs(x), np.abs(x_new)) / np.abs(g)
         assert np.all(effective > 0)
@@ -110,8 +115,12 @@ def test_adagrad_effective_step_sizes_never_grow(gs, lr_decay, eps, eps_in_sqrt)
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)
-@given(beta=st.floats(0.5, 0.999), eps=st.sampled_from([1e-8, 1e-4, 1e-1]), lr=lrs,
-       seed=st.integers(0, 100))
+@given(
+    beta=st.floats(0.5, 0.999),
+    eps=st.sampled_from([1e-8, 1e-4, 1e-1]),
+    lr=lrs,
+    seed=st.integers(0, 100),
+)
 def test_bias_corrected_rmsprop_equals_torch_adam_beta1_zero(beta, eps, lr, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
@@ -155,11 +164,17 @@ def test_centered_rmsprop_under_constant_gradient_reproduces_torch_nan():
             torch_nan_step = t
             break
     assert torch_nan_step is not None
-    assert abs(torch_nan_step - nan_step) < 50       # same phenomenon, at about the same time
+    assert abs(torch_nan_step - nan_step) < 50  # same phenomenon, at about the same time
 
 
 def test_safe_centered_rmsprop_stays_finite():
-    assert first_non_finite_step(
-        optim.rmsprop(beta=0.9, centered=True, safe=True), CONSTANT_G, 10_000) is None
-    assert first_non_finite_step(
-        optim.rmsprop(beta=0.9, centered=True, eps=0.0, safe=True), CONSTANT_G, 2000) is None
+    assert (
+        first_non_finite_step(optim.rmsprop(beta=0.9, centered=True, safe=True), CONSTANT_G, 10_000)
+        is None
+    )
+    assert (
+        first_non_finite_step(
+            optim.rmsprop(beta=0.9, centered=True, eps=0.0, safe=True), CONSTANT_G, 2000
+        )
+        is None
+    )

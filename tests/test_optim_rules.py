@@ -51,14 +51,16 @@ def assert_close(actual, expected, tol):
     np.testing.assert_allclose(actual, expected, rtol=0, atol=tol * scale)
 
 
-RMSPROP_GRID = list(itertools.product(
-    [0.9, 0.99], [1e-8, 1e-2], [0.0, 1e-2], [0.0, 0.9], [False, True], [False, True]))
+RMSPROP_GRID = list(
+    itertools.product(
+        [0.9, 0.99], [1e-8, 1e-2], [0.0, 1e-2], [0.0, 0.9], [False, True], [False, True]
+    )
+)
 
 
 @pytest.mark.parametrize("alpha, eps, wd, mu, centered, maximize", RMSPROP_GRID)
 def test_rmsprop_matches_torch_float64(alpha, eps, wd, mu, centered, maximize):
-    kw = dict(lr=1e-2, eps=eps, weight_decay=wd, momentum=mu, centered=centered,
-              maximize=maximize)
+    kw = dict(lr=1e-2, eps=eps, weight_decay=wd, momentum=mu, centered=centered, maximize=maximize)
     x, state = run_rmslab(optim.rmsprop(beta=alpha, **kw), maximize)
     x_ref, torch_state = run_torch(lambda p: torch.optim.RMSprop(p, alpha=alpha, **kw), maximize)
     assert_close(x, x_ref, 1e-12)
@@ -68,8 +70,14 @@ def test_rmsprop_matches_torch_float64(alpha, eps, wd, mu, centered, maximize):
     assert state.step == int(torch_state["step"]) == STEPS
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(centered=True, momentum=0.9, weight_decay=1e-2),
-                                dict(eps=1e-2, maximize=True, momentum=0.5)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(centered=True, momentum=0.9, weight_decay=1e-2),
+        dict(eps=1e-2, maximize=True, momentum=0.5),
+    ],
+)
 def test_rmsprop_matches_torch_float32(kw):
     maximize = kw.get("maximize", False)
     x, state = run_rmslab(optim.rmsprop(**kw), maximize, dtype=np.float32)
@@ -78,14 +86,21 @@ def test_rmsprop_matches_torch_float32(kw):
     np.testing.assert_allclose(x, x_ref, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("amsgrad, wd, maximize, eps, decoupled", list(itertools.product(
-    [False, True], [0.0, 1e-2], [False, True], [1e-8, 1e-2], [False, True])))
+@pytest.mark.parametrize(
+    "amsgrad, wd, maximize, eps, decoupled",
+    list(itertools.product([False, True], [0.0, 1e-2], [False, True], [1e-8, 1e-2], [False, True])),
+)
 def test_adam_matches_torch_float64(amsgrad, wd, maximize, eps, decoupled):
-    kw = dict(lr=1e-2, eps=eps, weight_decay=wd, amsgrad=amsgrad, maximize=maximize,
-              decoupled_weight_decay=decoupled)
+    kw = dict(
+        lr=1e-2,
+        eps=eps,
+        weight_decay=wd,
+        amsgrad=amsgrad,
+        maximize=maximize,
+        decoupled_weight_decay=decoupled,
+    )
     x, state = run_rmslab(optim.adam(betas=(0.8, 0.95), **kw), maximize)
-    x_ref, torch_state = run_torch(
-        lambda p: torch.optim.Adam(p, betas=(0.8, 0.95), **kw), maximize)
+    x_ref, torch_state = run_torch(lambda p: torch.optim.Adam(p, betas=(0.8, 0.95), **kw), maximize)
     assert_close(x, x_ref, 1e-12)
     assert_close(state.exp_avg_sq, torch_state["exp_avg_sq"].numpy(), 1e-12)
     assert (state.max_exp_avg_sq is not None) == amsgrad
@@ -97,29 +112,48 @@ def test_adamw_matches_torch_float64(kw):
     x, _ = run_rmslab(optim.adamw(lr=1e-2, **kw), maximize)
     x_ref, _ = run_torch(lambda p: torch.optim.AdamW(p, lr=1e-2, **kw), maximize)
     assert_close(x, x_ref, 1e-12)
-    assert optim.adamw().hyperparams["weight_decay"] == torch.optim.AdamW(
-        [torch.zeros(1, requires_grad=True)]).defaults["weight_decay"]
+    assert (
+        optim.adamw().hyperparams["weight_decay"]
+        == torch.optim.AdamW([torch.zeros(1, requires_grad=True)]).defaults["weight_decay"]
+    )
 
 
-@pytest.mark.parametrize("lr_decay, wd, init, eps, maximize", list(itertools.product(
-    [0.0, 1e-2], [0.0, 1e-2], [0.0, 0.1], [1e-10, 1e-2], [False, True])))
+@pytest.mark.parametrize(
+    "lr_decay, wd, init, eps, maximize",
+    list(itertools.product([0.0, 1e-2], [0.0, 1e-2], [0.0, 0.1], [1e-10, 1e-2], [False, True])),
+)
 def test_adagrad_matches_torch_float64(lr_decay, wd, init, eps, maximize):
-    kw = dict(lr=0.1, lr_decay=lr_decay, weight_decay=wd, initial_accumulator_value=init,
-              eps=eps, maximize=maximize)
+    kw = dict(
+        lr=0.1,
+        lr_decay=lr_decay,
+        weight_decay=wd,
+        initial_accumulator_value=init,
+        eps=eps,
+        maximize=maximize,
+    )
     x, state = run_rmslab(optim.adagrad(**kw), maximize)
     x_ref, torch_state = run_torch(lambda p: torch.optim.Adagrad(p, **kw), maximize)
     assert_close(x, x_ref, 1e-12)
     assert_close(state.sum, torch_state["sum"].numpy(), 1e-12)
 
 
-SGD_GRID = [c for c in itertools.product([0.0, 0.9], [0.0, 0.5], [False, True], [0.0, 1e-2],
-                                         [False, True]) if not (c[2] and (c[0] == 0 or c[1]))]
+SGD_GRID = [
+    c
+    for c in itertools.product([0.0, 0.9], [0.0, 0.5], [False, True], [0.0, 1e-2], [False, True])
+    if not (c[2] and (c[0] == 0 or c[1]))
+]
 
 
 @pytest.mark.parametrize("mu, dampening, nesterov, wd, maximize", SGD_GRID)
 def test_momentum_and_gd_match_torch_sgd(mu, dampening, nesterov, wd, maximize):
-    kw = dict(lr=1e-2, momentum=mu, dampening=dampening, nesterov=nesterov, weight_decay=wd,
-              maximize=maximize)
+    kw = dict(
+        lr=1e-2,
+        momentum=mu,
+        dampening=dampening,
+        nesterov=nesterov,
+        weight_decay=wd,
+        maximize=maximize,
+    )
     x, state = run_rmslab(optim.momentum(**kw), maximize)
     x_ref, torch_state = run_torch(lambda p: torch.optim.SGD(p, **kw), maximize)
     assert_close(x, x_ref, 1e-12)
@@ -142,8 +176,25 @@ def test_bias_corrected_rmsprop_is_torch_adam_with_beta1_zero():
 # coordinate, in plain Python floats.
 
 
-def reference_rmsprop(x0, grad, steps, *, lr, beta, eps, eps_in_sqrt, v0, centered, mu,
-                      nesterov, lr_in_momentum, wd, decoupled, maximize, bias_correction):
+def reference_rmsprop(
+    x0,
+    grad,
+    steps,
+    *,
+    lr,
+    beta,
+    eps,
+    eps_in_sqrt,
+    v0,
+    centered,
+    mu,
+    nesterov,
+    lr_in_momentum,
+    wd,
+    decoupled,
+    maximize,
+    bias_correction,
+):
     x = [float(a) for a in x0]
     n = len(x)
     v, m, b = [v0] * n, [0.0] * n, [0.0] * n
@@ -187,12 +238,28 @@ OPTION_GRID = [
 
 @pytest.mark.parametrize("options", OPTION_GRID)
 def test_rmsprop_options_match_scalar_reference(options):
-    ref = dict(lr=1e-2, beta=0.9, eps=1e-6, eps_in_sqrt=False, v0=0.0, centered=False, mu=0.0,
-               nesterov=False, lr_in_momentum=False, wd=0.0, decoupled=False, maximize=False,
-               bias_correction=False)
+    ref = dict(
+        lr=1e-2,
+        beta=0.9,
+        eps=1e-6,
+        eps_in_sqrt=False,
+        v0=0.0,
+        centered=False,
+        mu=0.0,
+        nesterov=False,
+        lr_in_momentum=False,
+        wd=0.0,
+        decoupled=False,
+        maximize=False,
+        bias_correction=False,
+    )
     ref.update(options)
-    names = dict(v0="initial_square_avg", mu="momentum", wd="weight_decay",
-                 decoupled="decoupled_weight_decay")
+    names = dict(
+        v0="initial_square_avg",
+        mu="momentum",
+        wd="weight_decay",
+        decoupled="decoupled_weight_decay",
+    )
     opt = optim.rmsprop(**{names.get(k, k): v for k, v in ref.items()})
     x, _ = run_rmslab(opt, ref["maximize"])
     x0, grad = gradient_sequence(ref["maximize"])
@@ -205,7 +272,7 @@ def test_adam_eps_hat_matches_keras_formula(amsgrad):
     x, _ = run_rmslab(optim.adam(lr, (b1, b2), eps, amsgrad=amsgrad, eps_hat=True), False)
     x_ref, grad = gradient_sequence(False)
     m, v, v_hat = (np.zeros(DIM) for _ in range(3))
-    for t in range(1, STEPS + 1):   # keras/src/optimizers/adam.py, written out
+    for t in range(1, STEPS + 1):  # keras/src/optimizers/adam.py, written out
         g = grad(x_ref, t - 1)
         alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         m += (g - m) * (1 - b1)
@@ -241,7 +308,7 @@ def test_step_is_pure(name):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((3, 4))
     state = opt.init(x)
-    for _ in range(3):          # several steps: buffers exist from step 1 on
+    for _ in range(3):  # several steps: buffers exist from step 1 on
         g = rng.standard_normal((3, 4))
         copies = [np.copy(a) for a in (x, g)], [None if v is None else np.copy(v) for v in state]
         x.setflags(write=False)
@@ -261,7 +328,7 @@ def test_new_state_does_not_alias_the_gradient(name):
     x, g = np.ones(4), np.full(4, 0.5)
     _, state = opt.step(x, g, opt.init(x))
     snapshot = [None if v is None else np.copy(v) for v in state]
-    g[:] = 123.0                # the caller reuses its gradient buffer
+    g[:] = 123.0  # the caller reuses its gradient buffer
     for before, after in zip(snapshot, state, strict=True):
         np.testing.assert_array_equal(after, before)
 
@@ -276,7 +343,7 @@ def test_state_fields_use_torch_names():
     plain = optim.rmsprop().init(x)
     assert plain.grad_avg is None and plain.momentum_buffer is None and plain.step == 0
     assert optim.adam().init(x).max_exp_avg_sq is None
-    assert optim.momentum().init(x).momentum_buffer is None   # created at step 1, as torch
+    assert optim.momentum().init(x).momentum_buffer is None  # created at step 1, as torch
 
 
 @pytest.mark.parametrize("name", sorted(FULL_OPTIONS))
@@ -295,12 +362,18 @@ def test_integer_x_is_promoted_to_float64():
     np.testing.assert_array_equal(x_new, [0.5, 1.5])
 
 
-@pytest.mark.parametrize("factory, grid", [
-    (optim.rmsprop, dict(lr=[1e-3, 1e-2, 3e-2], beta=[0.5, 0.9, 0.99], momentum=[0.0, 0.5, 0.9])),
-    (optim.adam, dict(lr=[1e-3, 1e-2, 3e-2], eps=[1e-8, 1e-3, 1e-1])),
-    (optim.adagrad, dict(lr=[0.1, 0.5, 1.0], initial_accumulator_value=[0.0, 0.1, 1.0])),
-    (optim.momentum, dict(momentum=[0.0, 0.5, 0.9], dampening=[0.5, 0.5, 0.5])),
-])
+@pytest.mark.parametrize(
+    "factory, grid",
+    [
+        (
+            optim.rmsprop,
+            dict(lr=[1e-3, 1e-2, 3e-2], beta=[0.5, 0.9, 0.99], momentum=[0.0, 0.5, 0.9]),
+        ),
+        (optim.adam, dict(lr=[1e-3, 1e-2, 3e-2], eps=[1e-8, 1e-3, 1e-1])),
+        (optim.adagrad, dict(lr=[0.1, 0.5, 1.0], initial_accumulator_value=[0.0, 0.1, 1.0])),
+        (optim.momentum, dict(momentum=[0.0, 0.5, 0.9], dampening=[0.5, 0.5, 0.5])),
+    ],
+)
 def test_array_hyperparameters_equal_separate_runs(factory, grid):
     n = 3
     columns = {k: np.array(v)[:, None] for k, v in grid.items()}
@@ -319,8 +392,14 @@ def test_step_source_is_the_algorithm():
     source = inspect.getsource(optim.rmsprop().step)
     assert source.lstrip().startswith("def update(")
     assert "np.sqrt" in source and "beta" in source
-    for factory in (optim.gd, optim.momentum, optim.adagrad, optim.rmsprop, optim.adam,
-                    optim.adamw):
+    for factory in (
+        optim.gd,
+        optim.momentum,
+        optim.adagrad,
+        optim.rmsprop,
+        optim.adam,
+        optim.adamw,
+    ):
         assert "def update(" in inspect.getsource(factory().step)
         assert ".. math::" in factory.__doc__ and "Conventions" in factory.__doc__
 

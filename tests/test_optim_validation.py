@@ -27,8 +27,11 @@ BAD_INPUTS = [
     (optim.momentum, dict(dampening=0.1, nesterov=True), ["nesterov", "dampening == 0", "0.1"]),
     (optim.adagrad, dict(eps=-1e-10), ["eps", "-1e-10", "[0, inf)"]),
     (optim.adagrad, dict(lr_decay=-1.0), ["lr_decay", "-1.0", "[0, inf)"]),
-    (optim.adagrad, dict(initial_accumulator_value=-0.1),
-     ["initial_accumulator_value", "-0.1", "[0, inf)"]),
+    (
+        optim.adagrad,
+        dict(initial_accumulator_value=-0.1),
+        ["initial_accumulator_value", "-0.1", "[0, inf)"],
+    ),
     (optim.rmsprop, dict(beta=1.0), ["beta", "1.0", "[0, 1)"]),
     (optim.rmsprop, dict(beta=1.5), ["beta", "1.5", "[0, 1)"]),
     (optim.rmsprop, dict(beta=-0.1), ["beta", "-0.1", "[0, 1)"]),
@@ -68,7 +71,7 @@ def test_boundary_values_are_accepted():
     optim.rmsprop(lr=0.0, beta=0.0, eps=0.0, momentum=0.0, weight_decay=0.0)
     optim.momentum(dampening=1.0)
     optim.adam(betas=(0.0, 0.0))
-    optim.rmsprop(lr=np.float32(0.1), beta=np.array(0.9), eps=1)   # numpy and int values
+    optim.rmsprop(lr=np.float32(0.1), beta=np.array(0.9), eps=1)  # numpy and int values
 
 
 def test_gradient_shape_must_match_x():
@@ -127,8 +130,9 @@ def test_check_finite_names_step_and_flat_index():
         opt.step(x, g, state)
 
 
-@pytest.mark.parametrize("factory", [optim.gd, optim.momentum, optim.adagrad, optim.rmsprop,
-                                     optim.adam, optim.adamw])
+@pytest.mark.parametrize(
+    "factory", [optim.gd, optim.momentum, optim.adagrad, optim.rmsprop, optim.adam, optim.adamw]
+)
 def test_every_factory_has_check_finite(factory):
     opt = factory(check_finite=True)
     x = np.zeros(2)

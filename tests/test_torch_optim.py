@@ -53,7 +53,7 @@ def gradient_sequence(steps, dtype=torch.float64, seed=1):
 def run(optimizer, params, grads_sequence, transform=lambda g: g):
     """Apply the gradient sequence; return the flattened parameters after the last step."""
     for grads in grads_sequence:
-        for param, grad in zip(params, grads):
+        for param, grad in zip(params, grads, strict=True):
             param.grad = transform(grad).clone()
         optimizer.step()
     return torch.cat([p.detach().flatten() for p in params])
@@ -118,7 +118,7 @@ def test_state_keys_and_step_counter_match_torch(ours, theirs, config):
 
 
 def assert_same_state_layout(our_optimizer, our_params, their_optimizer, their_params):
-    for our_param, their_param in zip(our_params, their_params):
+    for our_param, their_param in zip(our_params, their_params, strict=True):
         assert (our_param in our_optimizer.state) == (their_param in their_optimizer.state)
         our_state = our_optimizer.state.get(our_param, {})
         their_state = their_optimizer.state.get(their_param, {})

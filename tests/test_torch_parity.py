@@ -42,7 +42,7 @@ def trajectory(optimizer_class, dtype=torch.float64, steps=STEPS, **kwargs):
     optimizer = optimizer_class(params, **kwargs)
     rows = []
     for grads in GRADS[:steps]:
-        for param, grad in zip(params, grads):
+        for param, grad in zip(params, grads, strict=True):
             param.grad = grad.to(dtype, copy=True)  # a fresh tensor: torch may modify it
         optimizer.step()
         rows.append(torch.cat([p.detach().flatten() for p in params]))
@@ -65,7 +65,7 @@ def grouped_trajectories(optimizer_class, configs, dtype, n_params=2, steps=STEP
     for grads in GRADS[:steps]:
         grads = [g.to(dtype) for g in grads[:n_params]]
         for group in optimizer.param_groups:
-            for param, grad in zip(group["params"], grads):
+            for param, grad in zip(group["params"], grads, strict=True):
                 param.grad = grad.clone()  # a fresh tensor each time: torch may modify it
         optimizer.step()
         rows.append(
@@ -78,7 +78,7 @@ def assert_states_close(ours, theirs, dtype, message=""):
     """Per parameter: state present in both or neither, same keys, values within tolerance."""
     our_params = [p for group in ours.param_groups for p in group["params"]]
     their_params = [p for group in theirs.param_groups for p in group["params"]]
-    for our_param, their_param in zip(our_params, their_params):
+    for our_param, their_param in zip(our_params, their_params, strict=True):
         assert (our_param in ours.state) == (their_param in theirs.state), message
         our_state, their_state = ours.state.get(our_param, {}), theirs.state.get(their_param, {})
         assert set(our_state) == set(their_state), message
@@ -104,7 +104,7 @@ FOREACH = pytest.mark.parametrize("foreach", [False, True], ids=["single", "fore
 
 def grid(**axes):
     """All combinations of the keyword values, as dicts."""
-    return [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
 
 
 # --- RMSProp -----------------------------------------------------------------------------
@@ -165,7 +165,10 @@ def _reference_loop(update, state_names, initial=0.0, steps=STEPS):
     ]
     rows = []
     for t, grads in enumerate(GRADS[:steps], start=1):
-        thetas = [update(theta, g, state, t) for theta, g, state in zip(thetas, grads, states)]
+        thetas = [
+            update(theta, g, state, t)
+            for theta, g, state in zip(thetas, grads, states, strict=True)
+        ]
         rows.append(torch.cat([theta.flatten() for theta in thetas]))
     return torch.stack(rows)
 

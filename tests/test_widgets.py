@@ -102,3 +102,12 @@ def test_animation_through_time_and_bad_arguments():
         widgets.animation_html(vary="lr", values=[0.1], alpha=0.9)
     with pytest.raises(ValueError, match="values"):
         widgets.animation_html(vary="t", values=[500], steps=100)
+
+
+def test_animation_frame_image_carries_alt_text():
+    default = widgets.animation_html("quadratic", "RMSProp", vary="lr", values=[0.05], steps=5)
+    assert re.search(r'<img id="_anim_img\w+" alt="Animation of RMSProp on the', default.data)
+    custom = widgets.animation_html(
+        "quadratic", "RMSProp", vary="lr", values=[0.05], steps=5, alt='Paths "as lr grows"'
+    )
+    assert 'alt="Paths &quot;as lr grows&quot;"' in custom.data

@@ -25,11 +25,14 @@ def setup_cell_source(url: str) -> str:
     return (
         "# Setup: makes `rmslab` importable. Binder, a local clone and CI already have it;\n"
         "# on Colab this installs it from the course repository (about a minute).\n"
-        "import importlib.util, subprocess, sys\n"
+        "import importlib.util\n"
+        "import subprocess\n"
+        "import sys\n"
         "\n"
         'if importlib.util.find_spec("rmslab") is None:\n'
         f'    REPO = "{url}"\n'
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO}"], check=True)'
+        '    pip = [sys.executable, "-m", "pip", "install", "-q"]\n'
+        '    subprocess.run([*pip, f"git+{REPO}"], check=True)'
     )
 
 

@@ -5,20 +5,72 @@ common mistake gives a recognisable answer, prints one plain-language message th
 mistake (or says it is correct), and returns a :class:`CheckResult`. A checker never raises: an
 unfinished exercise reports "not implemented yet", a function that crashes reports the error,
 and the rest of the notebook keeps running.
+
+One module per lab: :mod:`~rmslab.checks.gradient_descent` (Lab 1),
+:mod:`~rmslab.checks.momentum` (Lab 2), :mod:`~rmslab.checks.adagrad` (Lab 3),
+:mod:`~rmslab.checks.rmsprop` (Lab 4) and :mod:`~rmslab.checks.adam` (Lab 5).
 """
 
 from rmslab.checks._core import CheckResult
+from rmslab.checks.adagrad import (
+    check_adagrad_step,
+    check_rare_feature_boost,
+    check_scale_prediction,
+    check_slowdown_prediction,
+)
+from rmslab.checks.adam import (
+    check_adam_first_step,
+    check_adam_step,
+    check_bias_correct,
+    check_early_steps,
+    check_ema,
+    check_rmsprop_momentum_step,
+)
 from rmslab.checks.gradient_descent import (
     check_gd_run,
     check_gd_step,
     check_largest_stable_lr,
     check_measured_rate,
 )
+from rmslab.checks.momentum import (
+    check_momentum_rate,
+    check_momentum_run,
+    check_momentum_step,
+    check_terminal_speed,
+)
+from rmslab.checks.rmsprop import (
+    check_eps_placement_ratio,
+    check_eps_ratio_prediction,
+    check_rmsprop_first_step,
+    check_rmsprop_step,
+    check_steps_to_settle,
+    check_torch_rmsprop,
+)
 
 __all__ = [
     "CheckResult",
+    "check_adagrad_step",
+    "check_adam_first_step",
+    "check_adam_step",
+    "check_bias_correct",
+    "check_early_steps",
+    "check_ema",
+    "check_eps_placement_ratio",
+    "check_eps_ratio_prediction",
     "check_gd_run",
     "check_gd_step",
     "check_largest_stable_lr",
     "check_measured_rate",
+    "check_momentum_rate",
+    "check_momentum_run",
+    "check_momentum_step",
+    "check_rare_feature_boost",
+    "check_rmsprop_first_step",
+    "check_rmsprop_momentum_step",
+    "check_rmsprop_step",
+    "check_scale_prediction",
+    "check_slowdown_prediction",
+    "check_steps_to_settle",
+    "check_terminal_speed",
+    "check_torch_rmsprop",
 ]

@@ -1,12 +1,28 @@
-"""Shared machinery of the exercise checkers: safe calls, output validation, reporting."""
+"""Shared machinery of the exercise checkers: safe calls, output validation, diagnosis, reports.
+
+A checker is a function that returns a success message or raises :class:`Mistake` with a
+message for the student; :func:`run_check` turns either into a printed :class:`CheckResult`.
+Everything a student's function can do wrong (raise, return None, the wrong type or shape,
+NaN, change its input in place) becomes a :class:`Mistake` here, so no checker ever raises.
+
+Step functions (one optimizer step with its state passed in and returned) share one driver,
+:func:`check_step`: it runs the student's function on a few cases and, when an answer is
+wrong, compares it with the answers that known mistakes produce to say which mistake it is.
+"""
 
 from __future__ import annotations
 
+import textwrap
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+
+#: Relative tolerance for "the same answer": far above float64 rounding in a few operations,
+#: far below the gap between a right answer and any catalogued mistake on the checkers' cases.
+RTOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -24,6 +40,18 @@ class Mistake(Exception):
     """Raised inside a checker to stop at the first problem found; carries the message."""
 
 
+@dataclass(frozen=True)
+class Diagnosis:
+    """A known mistake: the message naming it and a function computing its (wrong) outputs.
+
+    ``compute`` takes the same arguments as the student's function and returns what an
+    implementation with this mistake would return (a tuple for multi-output functions).
+    """
+
+    message: str
+    compute: Callable[..., Any]
+
+
 def fn_name(fn: Callable) -> str:
     return getattr(fn, "__name__", "your function")
 
@@ -34,13 +62,42 @@ def describe(value: Any) -> str:
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     if value is None:
         return "None"
+    if type(value).__module__.startswith("torch"):
+        return f"a torch {type(value).__name__}"
     return f"{type(value).__name__} {value!r}"[:80]
+
+
+def short(value: Any) -> str:
+    """A value for a message: a number with 6 significant digits, or an array's first entry."""
+    if isinstance(value, np.ndarray):
+        return short(value.ravel()[0]) if value.size else "[]"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return repr(value)
+
+
+def close(actual: Any, expected: Any, rtol: float = RTOL) -> bool:
+    """True if ``actual`` equals ``expected`` to relative tolerance ``rtol`` (same shape).
+
+    The absolute tolerance scales with the largest entry of ``expected``, so arrays of tiny
+    numbers (squared gradients of size 1e-12) are compared as carefully as arrays of ones.
+    Anything non-finite in ``expected`` never matches, nor does anything that is not numeric.
+    """
+    try:
+        actual = np.asarray(actual, dtype=float)
+        expected = np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):  # not numbers at all: certainly not the same answer
+        return False
+    if actual.shape != expected.shape or not np.all(np.isfinite(expected)):
+        return False
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(actual, expected, rtol=rtol, atol=rtol * 1e-3 * scale))
 
 
 def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Call the student's function; turn any exception into a :class:`Mistake`.
 
-    Arrays are passed as copies so a checker can compare them with the originals afterwards.
     Numpy floating-point warnings are silenced: a diverging student answer is judged by its
     value, not by a warning printed in the middle of the feedback.
     """
@@ -61,42 +118,199 @@ def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         ) from None
 
 
+def call_pure(fn: Callable, inputs: dict[str, Any]) -> Any:
+    """Call ``fn`` with ``inputs`` (in order) and check that it changed none of its arrays."""
+    before = {k: v.copy() for k, v in inputs.items() if isinstance(v, np.ndarray)}
+    result = call(fn, *inputs.values())
+    for key, copy in before.items():
+        if not np.array_equal(inputs[key], copy, equal_nan=True):
+            raise Mistake(
+                f"`{fn_name(fn)}` changed its input `{key}` in place (for example with "
+                f"`{key} -= ...`, `{key} += ...` or `{key}[...] = ...`). Compute a new array "
+                f"instead, such as `{key}_new = ...`: the caller still needs the old `{key}`."
+            )
+    return result
+
+
 def as_array(value: Any, name: str, expected_shape: tuple[int, ...]) -> np.ndarray:
-    """Check that a returned value is a finite float array of the expected shape."""
+    """Check that a returned value is a finite float array of the expected shape.
+
+    ``name`` is how the value is called in messages, e.g. "`gd_step`" or "`v_new`".
+    """
     if value is None:
-        raise Mistake(f"`{name}` returned None. Did you forget the `return` statement?")
+        raise Mistake(f"{name} is None. Did you forget the `return` statement?")
+    if type(value).__module__.startswith("torch"):
+        raise Mistake(
+            f"{name} is {describe(value)}, but the answer is a numpy array: convert it with "
+            "`.detach().numpy()` (after a `.clone()` if torch will change it later)."
+        )
     if not isinstance(value, (np.ndarray, float, int, np.floating, np.integer)):
-        raise Mistake(f"`{name}` should return a numpy array, but it returned {describe(value)}.")
+        raise Mistake(f"{name} should be a numpy array, but it is {describe(value)}.")
     array = np.asarray(value, dtype=float)
     if array.shape != expected_shape:
         raise Mistake(
-            f"`{name}` returned an array of shape {array.shape}, but the answer has shape "
-            f"{expected_shape}. Check which axis your operations act on."
+            f"{name} has shape {array.shape}, but the answer has shape {expected_shape}. "
+            "Work elementwise on whole arrays (no sums or means over an axis, no indexing)."
         )
     if not np.all(np.isfinite(array)):
-        raise Mistake(f"`{name}` returned NaN or inf values: {array.ravel()[:4]} ...")
+        raise Mistake(
+            f"{name} contains NaN (not a number) or infinity: {array.ravel()[:3]} ... "
+            "This usually comes from a division by zero or the root of a negative number."
+        )
     return array
 
 
 def as_number(value: Any, name: str) -> float:
-    """Check that a returned value is one finite real number."""
+    """Check that a returned value is one finite real number (a bool or a string is not)."""
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise Mistake(f"`{name}` should return one number, but it returned {describe(value)}.")
     if value is None:
         raise Mistake(f"`{name}` returned None. Did you forget the `return` statement?")
     try:
         number = float(np.asarray(value).item())
     except (TypeError, ValueError):
-        raise Mistake(f"`{name}` should return one number, but it returned {describe(value)}.")
+        raise Mistake(
+            f"`{name}` should return one number, but it returned {describe(value)}."
+        ) from None
     if not np.isfinite(number):
         raise Mistake(f"`{name}` returned {number}; the answer is a finite number.")
     return number
 
 
+def judge_number(
+    guess: float,
+    answer: float,
+    wrong: Sequence[tuple[float, str]],
+    *,
+    rtol: float,
+    hint: str,
+    match_rtol: float = 0.02,
+) -> None:
+    """Raise a :class:`Mistake` unless ``guess`` is within ``rtol`` of ``answer``.
+
+    ``wrong`` lists the answers that known mistakes give, each with its explanation; a guess
+    within ``match_rtol`` of one of them gets that explanation (unless that answer is itself
+    right here), any other wrong guess gets ``hint``.
+    """
+    for value, message in wrong:
+        if np.isclose(guess, value, rtol=match_rtol) and not np.isclose(value, answer, rtol=rtol):
+            raise Mistake(f"you answered {guess:.4g}: {message}")
+    if not np.isclose(guess, answer, rtol=rtol):
+        direction = "too large" if guess > answer else "too small"
+        raise Mistake(f"{guess:.4g} is {direction}. {hint}")
+
+
+def as_outputs(result: Any, name: str, outputs: Sequence[str], shape: tuple[int, ...]):
+    """Split a step function's result into arrays named ``outputs``, each of ``shape``."""
+    if len(outputs) == 1:
+        return (as_array(result, f"`{name}`'s result", shape),)
+    listing = ", ".join(outputs)
+    if not isinstance(result, (tuple, list)):
+        raise Mistake(
+            f"`{name}` should return {len(outputs)} values, `{listing}`, but it returned "
+            f"{describe(result)}. End the function with `return {listing}`: the new state "
+            "must go back to the caller, who passes it into the next step."
+        )
+    if len(result) != len(outputs):
+        raise Mistake(
+            f"`{name}` returned {len(result)} values, but it should return {len(outputs)}: "
+            f"`return {listing}`."
+        )
+    return tuple(
+        as_array(r, f"`{o}` (returned by `{name}`)", shape)
+        for r, o in zip(result, outputs, strict=True)
+    )
+
+
+def _inputs_text(inputs: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {short(v)}" for k, v in inputs.items() if not callable(v))
+
+
+def name_mistake(
+    inputs: dict[str, Any],
+    got: tuple,
+    expected: tuple,
+    outputs: Sequence[str],
+    diagnoses: Sequence[Diagnosis],
+) -> None:
+    """Raise a :class:`Mistake` if the wrong answer ``got`` is one that a known mistake gives.
+
+    A diagnosis applies when its outputs differ from the right ones on these inputs and the
+    student's outputs reproduce them. Right values in the wrong order are recognised too.
+    """
+    if len(got) > 1 and all(close(a, b) for a, b in zip(got, expected[::-1], strict=True)):
+        raise Mistake(
+            f"the values are right but in the wrong order: return `{', '.join(outputs)}`."
+        )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for diagnosis in diagnoses:
+            wrong = diagnosis.compute(*inputs.values())
+            wrong = wrong if isinstance(wrong, tuple) else (wrong,)
+            differs = any(not close(w, e) for w, e in zip(wrong, expected, strict=True))
+            if differs and all(close(a, w) for a, w in zip(got, wrong, strict=True)):
+                raise Mistake(diagnosis.message)
+
+
+def diagnose(
+    name: str,
+    inputs: dict[str, Any],
+    got: tuple,
+    expected: tuple,
+    outputs: Sequence[str],
+    diagnoses: Sequence[Diagnosis],
+) -> None:
+    """Raise a :class:`Mistake` unless ``got`` equals ``expected``; name the mistake if known.
+
+    An unknown mistake gets a message showing the first coordinate of the first wrong output
+    next to its right value.
+    """
+    if all(close(a, b) for a, b in zip(got, expected, strict=True)):
+        return
+    name_mistake(inputs, got, expected, outputs, diagnoses)
+    bad = [i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if not close(a, b)]
+    first = bad[0]
+    right = [outputs[i] for i in range(len(outputs)) if i not in bad]
+    also = f" (`{'`, `'.join(right)}` {'is' if len(right) == 1 else 'are'} right)" if right else ""
+    raise Mistake(
+        f"`{outputs[first]}` is wrong{also}. Take the first coordinate of this test: "
+        f"{_inputs_text(inputs)}. The right `{outputs[first]}` is {short(expected[first])}, "
+        f"but `{name}` returned {short(got[first])}. Compare your code with the update rule "
+        "line by line."
+    )
+
+
+def check_step(
+    fn: Callable,
+    cases: Sequence[dict[str, Any]],
+    outputs: Sequence[str],
+    reference: Callable[..., tuple],
+    diagnoses: Sequence[Diagnosis],
+) -> None:
+    """Run ``fn`` on each case (a dict of inputs, in the function's argument order).
+
+    ``reference`` computes the right outputs from the same inputs, independently of the
+    student. The first case that goes wrong raises a :class:`Mistake` naming the mistake.
+    """
+    name = fn_name(fn)
+    for inputs in cases:
+        shape = np.shape(next(iter(inputs.values())))
+        got = as_outputs(call_pure(fn, inputs), name, outputs, shape)
+        expected = reference(*inputs.values())
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        diagnose(name, inputs, got, expected, outputs, diagnoses)
+
+
 def run_check(checker: Callable[[], str], *, quiet: bool = False) -> CheckResult:
-    """Run ``checker`` (which returns a success message or raises Mistake) and report it."""
+    """Run ``checker`` (which returns a success message or raises Mistake) and report it.
+
+    The printed message is wrapped at 76 characters so that it reads well in a notebook and
+    on a book page; ``CheckResult.message`` keeps it on one line.
+    """
     try:
         result = CheckResult(True, "Correct! " + checker())
     except Mistake as mistake:
         result = CheckResult(False, "Not yet: " + str(mistake))
     if not quiet:
-        print(result.message)
+        print(textwrap.fill(result.message, width=76, break_on_hyphens=False))
     return result

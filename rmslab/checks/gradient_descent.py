@@ -6,52 +6,46 @@ the answers that typical mistakes produce, so that the message can say which mis
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from rmslab.checks._core import CheckResult, Mistake, as_array, as_number, call, fn_name, run_check
+from rmslab.checks._core import (
+    CheckResult,
+    Diagnosis,
+    Mistake,
+    as_number,
+    call,
+    check_step,
+    fn_name,
+    run_check,
+)
+from rmslab.checks._runs import check_trajectory
 
 _RNG_SEED = 20261124
 
-
-def _close(a: np.ndarray, b: np.ndarray, tol: float = 1e-10) -> bool:
-    return bool(np.allclose(a, b, rtol=tol, atol=tol))
+GD_STEP_MISTAKES = [
+    Diagnosis(
+        "wrong sign: you stepped *up* the gradient. Descent subtracts lr * g.",
+        lambda x, g, lr: x + lr * g,
+    ),
+    Diagnosis("the learning rate is missing: the step should be lr * g.", lambda x, g, lr: x - g),
+    Diagnosis(
+        "you returned the step -lr * g, not the new point x - lr * g.", lambda x, g, lr: -lr * g
+    ),
+    Diagnosis("the learning rate is applied twice (lr**2 * g).", lambda x, g, lr: x - lr**2 * g),
+    Diagnosis("you used x where the gradient g belongs.", lambda x, g, lr: x - lr * x),
+    Diagnosis("you divided by the learning rate; multiply instead.", lambda x, g, lr: x - g / lr),
+]
 
 
 def check_gd_step(gd_step: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``gd_step(x, g, lr) -> x_new`` implements :math:`x - \\eta g` without mutating x."""
-    name = fn_name(gd_step)
 
     def checker() -> str:
         rng = np.random.default_rng(_RNG_SEED)
-        x = rng.normal(size=(3, 2))
-        g = rng.normal(size=(3, 2))
-        lr = 0.3
-        x_before, g_before = x.copy(), g.copy()
-        out = as_array(call(gd_step, x, g, lr), name, x.shape)
-        if not np.array_equal(x, x_before) or not np.array_equal(g, g_before):
-            raise Mistake(
-                f"`{name}` changed its input array in place (for example with `x -= ...`). "
-                "Return a new array instead: the caller still needs the old x."
-            )
-        diagnoses = [
-            (x - lr * g, None),
-            (x + lr * g, "wrong sign: you stepped *up* the gradient. Descent subtracts lr * g."),
-            (x - g, "the learning rate is missing: the step should be lr * g."),
-            (-lr * g, "you returned the step -lr * g, not the new point x - lr * g."),
-            (x - lr**2 * g, "the learning rate is applied twice (lr**2 * g)."),
-            (x - lr * x, "you used x where the gradient g belongs."),
-            (x - g / lr, "you divided by the learning rate; multiply instead."),
-        ]
-        for wrong, message in diagnoses[1:]:
-            if _close(out, wrong):
-                raise Mistake(message)
-        if not _close(out, diagnoses[0][0]):
-            raise Mistake(
-                f"for x = {x[0]}, g = {g[0]}, lr = {lr} the first row should be "
-                f"{x[0] - lr * g[0]}, but `{name}` returned {out[0]}."
-            )
+        inputs = dict(x=rng.normal(size=(3, 2)), g=rng.normal(size=(3, 2)), lr=0.3)
+        check_step(gd_step, [inputs], ("x_new",), lambda x, g, lr: x - lr * g, GD_STEP_MISTAKES)
         return "`gd_step` returns x - lr * g and leaves its inputs untouched."
 
     return run_check(checker, quiet=quiet)
@@ -73,33 +67,15 @@ def check_gd_run(gd_run: Callable, *, quiet: bool = False) -> CheckResult:
         expected[0] = x0
         for t in range(steps):
             expected[t + 1] = expected[t] - lr * grad(expected[t])
-        raw = call(gd_run, grad, x0.copy(), lr, steps)
-        if raw is not None and np.shape(raw) == (steps, 2):
-            raw = np.asarray(raw)
-            if _close(raw, expected[1:]):
-                raise Mistake(
-                    "the starting point is missing: return x0 followed by the `steps` new "
-                    f"iterates, {steps + 1} rows in all."
-                )
-            if _close(raw, expected[:-1]):
-                raise Mistake(
-                    f"you returned x0 and only {steps - 1} steps: the loop stops one step early."
-                )
-        out = as_array(raw, name, expected.shape)
-        from_x0 = np.vstack([x0] + [x0 - lr * grad(x0)] * steps)
-        if _close(out, from_x0):
-            raise Mistake(
+        mistakes = [
+            Diagnosis(
                 "every step starts again from x0: update x inside the loop so that each step "
-                "starts where the previous one ended."
-            )
-        if _close(out[0], x0) and not _close(out[1], expected[1]):
-            raise Mistake(
-                f"the first step is wrong: from x0 = {x0} with lr = {lr} it should reach "
-                f"{expected[1]}, but row 1 is {out[1]}. Does `gd_run` call your `gd_step`?"
-            )
-        if not _close(out, expected):
-            bad = int(np.argmax(~np.isclose(out, expected).all(axis=1)))
-            raise Mistake(f"row {bad} should be {expected[bad]}, but it is {out[bad]}.")
+                "starts where the previous one ended.",
+                lambda grad, x0, lr, steps: np.vstack([x0] + [x0 - lr * grad(x0)] * steps),
+            ),
+        ]
+        inputs = dict(grad=grad, x0=x0, lr=lr, steps=steps)
+        check_trajectory(gd_run, inputs, expected, mistakes)
         return f"`{name}` returns the {steps + 1} iterates x_0, ..., x_{steps}."
 
     return run_check(checker, quiet=quiet)

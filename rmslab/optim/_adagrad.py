@@ -22,6 +22,8 @@ class AdagradState(NamedTuple):
     step: int
 
 
+# The book shows this function; its aligned comments are part of the lesson.
+# fmt: off
 def update(x, g, state, *, lr, lr_decay, weight_decay, eps, eps_in_sqrt, safe, maximize):
     """One Adagrad step: returns ``(x_new, state_new)``."""
     t = state.step + 1
@@ -35,11 +37,21 @@ def update(x, g, state, *, lr, lr_decay, weight_decay, eps, eps_in_sqrt, safe, m
     if safe:
         u = np.where(d > 0, u, 0.0)                 # define 0/0 (eps = 0) as no step
     return x - lr_t * u, AdagradState(s, t)
+# fmt: on
 
 
-def adagrad(lr=1e-2, *, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
-            eps=1e-10, eps_in_sqrt=False, safe=False, maximize=False,
-            check_finite=False) -> _common.Optimizer:
+def adagrad(
+    lr=1e-2,
+    *,
+    lr_decay=0.0,
+    weight_decay=0.0,
+    initial_accumulator_value=0.0,
+    eps=1e-10,
+    eps_in_sqrt=False,
+    safe=False,
+    maximize=False,
+    check_finite=False,
+) -> _common.Optimizer:
     r"""Adagrad; the defaults reproduce ``torch.optim.Adagrad``.
 
     .. math::
@@ -71,10 +83,13 @@ def adagrad(lr=1e-2, *, lr_decay=0.0, weight_decay=0.0, initial_accumulator_valu
     """
     check = _common.hyperparameter
     settings = dict(
-        lr=check("lr", lr), lr_decay=check("lr_decay", lr_decay),
-        weight_decay=check("weight_decay", weight_decay), eps=check("eps", eps),
+        lr=check("lr", lr),
+        lr_decay=check("lr_decay", lr_decay),
+        weight_decay=check("weight_decay", weight_decay),
+        eps=check("eps", eps),
         eps_in_sqrt=_common.flag("eps_in_sqrt", eps_in_sqrt),
-        safe=_common.flag("safe", safe), maximize=_common.flag("maximize", maximize),
+        safe=_common.flag("safe", safe),
+        maximize=_common.flag("maximize", maximize),
     )
     s0 = check("initial_accumulator_value", initial_accumulator_value)
 
@@ -82,5 +97,4 @@ def adagrad(lr=1e-2, *, lr_decay=0.0, weight_decay=0.0, initial_accumulator_valu
         return AdagradState(sum=np.full(x.shape, s0, dtype=x.dtype), step=0)
 
     hyperparams = dict(settings, initial_accumulator_value=s0)
-    return _common.make_optimizer("adagrad", init, update, settings, hyperparams,
-                                  check_finite)
+    return _common.make_optimizer("adagrad", init, update, settings, hyperparams, check_finite)

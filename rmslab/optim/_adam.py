@@ -24,6 +24,8 @@ class AdamState(NamedTuple):
     step: int
 
 
+# The book shows this function; its aligned comments are part of the lesson.
+# fmt: off
 def update(x, g, state, *, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize,
            decoupled_weight_decay, eps_hat):
     """One Adam step: returns ``(x_new, state_new)``."""
@@ -47,11 +49,21 @@ def update(x, g, state, *, lr, beta1, beta2, eps, weight_decay, amsgrad, maximiz
     else:         # Algorithm 1 (torch): eps on the corrected root
         delta = (lr / correction1) * m / (np.sqrt(v_used) / np.sqrt(correction2) + eps)
     return x - delta, AdamState(m, v, v_max, t)
+# fmt: on
 
 
-def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, weight_decay=0.0, amsgrad=False,
-         maximize=False, decoupled_weight_decay=False, eps_hat=False,
-         check_finite=False) -> _common.Optimizer:
+def adam(
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    *,
+    weight_decay=0.0,
+    amsgrad=False,
+    maximize=False,
+    decoupled_weight_decay=False,
+    eps_hat=False,
+    check_finite=False,
+) -> _common.Optimizer:
     r"""Adam; the defaults reproduce ``torch.optim.Adam``.
 
     .. math::
@@ -84,12 +96,30 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, weight_decay=0.0, amsgrad=Fal
     Returns:
         An Optimizer with state ``AdamState(exp_avg, exp_avg_sq, max_exp_avg_sq, step)``.
     """
-    return _make_adam("adam", lr, betas, eps, weight_decay, amsgrad, maximize,
-                      decoupled_weight_decay, eps_hat, check_finite)
+    return _make_adam(
+        "adam",
+        lr,
+        betas,
+        eps,
+        weight_decay,
+        amsgrad,
+        maximize,
+        decoupled_weight_decay,
+        eps_hat,
+        check_finite,
+    )
 
 
-def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, weight_decay=1e-2, amsgrad=False,
-          maximize=False, check_finite=False) -> _common.Optimizer:
+def adamw(
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    *,
+    weight_decay=1e-2,
+    amsgrad=False,
+    maximize=False,
+    check_finite=False,
+) -> _common.Optimizer:
     r"""AdamW (Loshchilov & Hutter 2019), ``torch.optim.AdamW``: Adam with decoupled decay.
 
     .. math::
@@ -104,18 +134,33 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, weight_decay=1e-2, amsgrad=F
         * the decay is multiplied by ``lr`` (torch, optax, Keras); the paper's schedule
           multiplier is not modelled.
     """
-    return _make_adam("adamw", lr, betas, eps, weight_decay, amsgrad, maximize, True, False,
-                      check_finite)
+    return _make_adam(
+        "adamw", lr, betas, eps, weight_decay, amsgrad, maximize, True, False, check_finite
+    )
 
 
-def _make_adam(name, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay,
-               eps_hat, check_finite) -> _common.Optimizer:
+def _make_adam(
+    name,
+    lr,
+    betas,
+    eps,
+    weight_decay,
+    amsgrad,
+    maximize,
+    decoupled_weight_decay,
+    eps_hat,
+    check_finite,
+) -> _common.Optimizer:
     check = _common.hyperparameter
     beta1, beta2 = _common.beta_pair(betas)
     settings = dict(
-        lr=check("lr", lr), beta1=beta1, beta2=beta2, eps=check("eps", eps),
+        lr=check("lr", lr),
+        beta1=beta1,
+        beta2=beta2,
+        eps=check("eps", eps),
         weight_decay=check("weight_decay", weight_decay),
-        amsgrad=_common.flag("amsgrad", amsgrad), maximize=_common.flag("maximize", maximize),
+        amsgrad=_common.flag("amsgrad", amsgrad),
+        maximize=_common.flag("maximize", maximize),
         decoupled_weight_decay=_common.flag("decoupled_weight_decay", decoupled_weight_decay),
         eps_hat=_common.flag("eps_hat", eps_hat),
     )
@@ -127,5 +172,3 @@ def _make_adam(name, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_
     others = {k: v for k, v in settings.items() if k not in ("lr", "beta1", "beta2")}
     hyperparams = dict(lr=settings["lr"], betas=(beta1, beta2), **others)
     return _common.make_optimizer(name, init, update, settings, hyperparams, check_finite)
-
-

@@ -187,7 +187,9 @@ def make_optimizer(
         out_dtype = x.dtype if x.dtype.kind == "f" else dtype
         with np.errstate(all="ignore"):
             x_new, state_new = update(
-                x.astype(dtype, copy=False), g.astype(dtype, copy=False), state,
+                x.astype(dtype, copy=False),
+                g.astype(dtype, copy=False),
+                state,
                 **settings_for(dtype),
             )
             return np.asarray(x_new).astype(out_dtype, copy=False), state_new

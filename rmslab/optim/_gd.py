@@ -18,12 +18,15 @@ class GDState(NamedTuple):
     step: int
 
 
+# The book shows this function; its aligned comments are part of the lesson.
+# fmt: off
 def update(x, g, state, *, lr, weight_decay, maximize):
     """One gradient-descent step: returns ``(x_new, state_new)``."""
     if maximize:
         g = -g                                 # ascend f by descending -f
     g = g + weight_decay * x                   # L2 term joins the gradient (torch)
     return x - lr * g, GDState(state.step + 1)
+# fmt: on
 
 
 def gd(lr=1e-3, *, weight_decay=0.0, maximize=False, check_finite=False) -> _common.Optimizer:
@@ -50,5 +53,6 @@ def gd(lr=1e-3, *, weight_decay=0.0, maximize=False, check_finite=False) -> _com
         weight_decay=_common.hyperparameter("weight_decay", weight_decay),
         maximize=_common.flag("maximize", maximize),
     )
-    return _common.make_optimizer("gd", lambda x: GDState(0), update, settings, settings,
-                                  check_finite)
+    return _common.make_optimizer(
+        "gd", lambda x: GDState(0), update, settings, settings, check_finite
+    )

@@ -21,6 +21,8 @@ class MomentumState(NamedTuple):
     step: int
 
 
+# The book shows this function; its aligned comments are part of the lesson.
+# fmt: off
 def update(x, g, state, *, lr, momentum, dampening, nesterov, weight_decay, maximize):
     """One momentum step: returns ``(x_new, state_new)``."""
     if maximize:
@@ -34,10 +36,19 @@ def update(x, g, state, *, lr, momentum, dampening, nesterov, weight_decay, maxi
         b = g.copy() if b is None else momentum * b + (1 - dampening) * g
         direction = g + momentum * b if nesterov else b
     return x - lr * direction, MomentumState(b, state.step + 1)
+# fmt: on
 
 
-def momentum(lr=1e-3, momentum=0.9, *, dampening=0.0, nesterov=False, weight_decay=0.0,
-             maximize=False, check_finite=False) -> _common.Optimizer:
+def momentum(
+    lr=1e-3,
+    momentum=0.9,
+    *,
+    dampening=0.0,
+    nesterov=False,
+    weight_decay=0.0,
+    maximize=False,
+    check_finite=False,
+) -> _common.Optimizer:
     r"""Heavy-ball momentum, ``torch.optim.SGD(momentum=...)``.
 
     .. math::
@@ -70,7 +81,9 @@ def momentum(lr=1e-3, momentum=0.9, *, dampening=0.0, nesterov=False, weight_dec
     mu = check("momentum", momentum)
     tau = check("dampening", dampening, upper=1.0, upper_closed=True)
     settings = dict(
-        lr=check("lr", lr), momentum=mu, dampening=tau,
+        lr=check("lr", lr),
+        momentum=mu,
+        dampening=tau,
         nesterov=_common.flag("nesterov", nesterov),
         weight_decay=check("weight_decay", weight_decay),
         maximize=_common.flag("maximize", maximize),
@@ -80,9 +93,9 @@ def momentum(lr=1e-3, momentum=0.9, *, dampening=0.0, nesterov=False, weight_dec
             "nesterov=True requires momentum > 0 and dampening == 0, "
             f"got momentum={momentum!r}, dampening={dampening!r}"
         )
-    if isinstance(mu, np.ndarray):                  # momentum 0 ignores dampening (torch)
+    if isinstance(mu, np.ndarray):  # momentum 0 ignores dampening (torch)
         settings["dampening"] = np.where(mu > 0, tau, 0.0)
     hyperparams = dict(settings, dampening=tau)
-    return _common.make_optimizer("momentum", lambda x: MomentumState(None, 0), update,
-                                  settings, hyperparams,
-                                  check_finite)
+    return _common.make_optimizer(
+        "momentum", lambda x: MomentumState(None, 0), update, settings, hyperparams, check_finite
+    )

@@ -34,6 +34,8 @@ class RMSPropState(NamedTuple):
     step: int
 
 
+# The book shows this function; its aligned comments are part of the lesson.
+# fmt: off
 def update(x, g, state, *, lr, beta, eps, eps_in_sqrt, centered, safe, momentum, nesterov,
            lr_in_momentum, weight_decay, decoupled_weight_decay, maximize, bias_correction):
     """One RMSProp step: returns ``(x_new, state_new)``; nothing is modified in place."""
@@ -74,12 +76,27 @@ def update(x, g, state, *, lr, beta, eps, eps_in_sqrt, centered, safe, momentum,
         b = momentum * b + u
         delta = lr * (u + momentum * b) if nesterov else lr * b
     return x - delta, RMSPropState(v, gbar, b, t)
+# fmt: on
 
 
-def rmsprop(lr=1e-2, beta=0.99, eps=1e-8, *, eps_in_sqrt=False, initial_square_avg=0.0,
-            centered=False, safe=False, momentum=0.0, nesterov=False, lr_in_momentum=False,
-            weight_decay=0.0, decoupled_weight_decay=False, maximize=False,
-            bias_correction=False, check_finite=False) -> _common.Optimizer:
+def rmsprop(
+    lr=1e-2,
+    beta=0.99,
+    eps=1e-8,
+    *,
+    eps_in_sqrt=False,
+    initial_square_avg=0.0,
+    centered=False,
+    safe=False,
+    momentum=0.0,
+    nesterov=False,
+    lr_in_momentum=False,
+    weight_decay=0.0,
+    decoupled_weight_decay=False,
+    maximize=False,
+    bias_correction=False,
+    check_finite=False,
+) -> _common.Optimizer:
     r"""RMSProp (Tieleman & Hinton 2012); the defaults reproduce ``torch.optim.RMSprop``.
 
     .. math::
@@ -134,10 +151,14 @@ def rmsprop(lr=1e-2, beta=0.99, eps=1e-8, *, eps_in_sqrt=False, initial_square_a
     """
     check = _common.hyperparameter
     settings = dict(
-        lr=check("lr", lr), beta=check("beta", beta, upper=1.0), eps=check("eps", eps),
+        lr=check("lr", lr),
+        beta=check("beta", beta, upper=1.0),
+        eps=check("eps", eps),
         eps_in_sqrt=_common.flag("eps_in_sqrt", eps_in_sqrt),
-        centered=_common.flag("centered", centered), safe=_common.flag("safe", safe),
-        momentum=check("momentum", momentum), nesterov=_common.flag("nesterov", nesterov),
+        centered=_common.flag("centered", centered),
+        safe=_common.flag("safe", safe),
+        momentum=check("momentum", momentum),
+        nesterov=_common.flag("nesterov", nesterov),
         lr_in_momentum=_common.flag("lr_in_momentum", lr_in_momentum),
         weight_decay=check("weight_decay", weight_decay),
         decoupled_weight_decay=_common.flag("decoupled_weight_decay", decoupled_weight_decay),
@@ -159,5 +180,4 @@ def rmsprop(lr=1e-2, beta=0.99, eps=1e-8, *, eps_in_sqrt=False, initial_square_a
         )
 
     hyperparams = dict(settings, initial_square_avg=v0)
-    return _common.make_optimizer("rmsprop", init, update, settings, hyperparams,
-                                  check_finite)
+    return _common.make_optimizer("rmsprop", init, update, settings, hyperparams, check_finite)

@@ -40,9 +40,22 @@ def _check_arrays(x, named: dict) -> None:
             raise ValueError(f"{name} must be writeable: it is updated in place")
 
 
-def rmsprop_step_(x, g, square_avg, *, lr=1e-2, beta=0.99, eps=1e-8, weight_decay=0.0,
-                  momentum=0.0, momentum_buffer=None, grad_avg=None, maximize=False,
-                  chunk=DEFAULT_CHUNK, workers=1) -> None:
+def rmsprop_step_(
+    x,
+    g,
+    square_avg,
+    *,
+    lr=1e-2,
+    beta=0.99,
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum=0.0,
+    momentum_buffer=None,
+    grad_avg=None,
+    maximize=False,
+    chunk=DEFAULT_CHUNK,
+    workers=1,
+) -> None:
     r"""One torch-style RMSProp step, updating ``x`` and the state arrays in place.
 
     .. math::
@@ -65,8 +78,9 @@ def rmsprop_step_(x, g, square_avg, *, lr=1e-2, beta=0.99, eps=1e-8, weight_deca
     lr, beta, eps = check("lr", lr), check("beta", beta, upper=1.0), check("eps", eps)
     weight_decay, momentum = check("weight_decay", weight_decay), check("momentum", momentum)
     maximize = _common.flag("maximize", maximize)
-    for name, value in dict(lr=lr, beta=beta, eps=eps, weight_decay=weight_decay,
-                            momentum=momentum).items():
+    for name, value in dict(
+        lr=lr, beta=beta, eps=eps, weight_decay=weight_decay, momentum=momentum
+    ).items():
         if isinstance(value, np.ndarray):
             raise ValueError(f"{name} must be a scalar for the in-place step, got an array")
     for name, value in dict(chunk=chunk, workers=workers).items():
@@ -77,19 +91,28 @@ def rmsprop_step_(x, g, square_avg, *, lr=1e-2, beta=0.99, eps=1e-8, weight_deca
     state = {"square_avg": square_avg, "momentum_buffer": momentum_buffer, "grad_avg": grad_avg}
     _check_arrays(x, {"g": g, **{k: v for k, v in state.items() if v is not None}})
 
-    scalar = x.dtype.type          # same rounding as NumPy's cast of a Python float
-    constants = dict(lr=scalar(lr), beta=scalar(beta), one_minus_beta=scalar(1 - beta),
-                     eps=scalar(eps), weight_decay=scalar(weight_decay),
-                     momentum=scalar(momentum), maximize=maximize)
-    flat = [None if a is None else a.reshape(-1)
-            for a in (x, g, square_avg, momentum_buffer if momentum > 0 else None, grad_avg)]
+    scalar = x.dtype.type  # same rounding as NumPy's cast of a Python float
+    constants = dict(
+        lr=scalar(lr),
+        beta=scalar(beta),
+        one_minus_beta=scalar(1 - beta),
+        eps=scalar(eps),
+        weight_decay=scalar(weight_decay),
+        momentum=scalar(momentum),
+        maximize=maximize,
+    )
+    flat = [
+        None if a is None else a.reshape(-1)
+        for a in (x, g, square_avg, momentum_buffer if momentum > 0 else None, grad_avg)
+    ]
     starts = range(0, x.size, chunk)
     if workers == 1 or len(starts) == 1:
         _rmsprop_chunks(flat, starts, chunk, constants)
         return
-    shares = [starts[i::workers] for i in range(workers)]   # chunks never overlap
-    futures = [_pool(workers).submit(_rmsprop_chunks, flat, share, chunk, constants)
-               for share in shares]
+    shares = [starts[i::workers] for i in range(workers)]  # chunks never overlap
+    futures = [
+        _pool(workers).submit(_rmsprop_chunks, flat, share, chunk, constants) for share in shares
+    ]
     for future in futures:
         future.result()
 
@@ -111,43 +134,48 @@ def _rmsprop_chunks(flat, starts, chunk, constants) -> None:
             piece = slice(start, min(start + chunk, n))
             size = piece.stop - start
             _rmsprop_chunk(
-                x[piece], g[piece], v[piece], None if b is None else b[piece],
+                x[piece],
+                g[piece],
+                v[piece],
+                None if b is None else b[piece],
                 None if gbar is None else gbar[piece],
-                g[piece] if scratch_g is None else scratch_g[:size], scratch[:size],
+                g[piece] if scratch_g is None else scratch_g[:size],
+                scratch[:size],
                 **constants,
             )
 
 
-def _rmsprop_chunk(x, g_in, v, b, gbar, g, tmp, *, lr, beta, one_minus_beta, eps, weight_decay,
-                   momentum, maximize) -> None:
+def _rmsprop_chunk(
+    x, g_in, v, b, gbar, g, tmp, *, lr, beta, one_minus_beta, eps, weight_decay, momentum, maximize
+) -> None:
     """The functional rmsprop ``update``, op for op, on one chunk.
 
     ``tmp`` is scratch; ``g`` is scratch too, or ``g_in`` itself when g needs no change.
     """
     if maximize:
         np.negative(g_in, out=g)
-    if weight_decay != 0:                        # g = g + weight_decay * x
+    if weight_decay != 0:  # g = g + weight_decay * x
         np.multiply(weight_decay, x, out=tmp)
         np.add(g if maximize else g_in, tmp, out=g)
-    np.multiply(beta, v, out=v)                  # v = beta * v + (1 - beta) * g * g
+    np.multiply(beta, v, out=v)  # v = beta * v + (1 - beta) * g * g
     np.multiply(one_minus_beta, g, out=tmp)
     np.multiply(tmp, g, out=tmp)
     np.add(v, tmp, out=v)
-    if gbar is not None:                         # gbar = gbar + (1 - beta) * (g - gbar)
+    if gbar is not None:  # gbar = gbar + (1 - beta) * (g - gbar)
         np.subtract(g, gbar, out=tmp)
         np.multiply(one_minus_beta, tmp, out=tmp)
         np.add(gbar, tmp, out=gbar)
-        np.multiply(gbar, gbar, out=tmp)         # d = sqrt(v - gbar * gbar) + eps
+        np.multiply(gbar, gbar, out=tmp)  # d = sqrt(v - gbar * gbar) + eps
         np.subtract(v, tmp, out=tmp)
         np.sqrt(tmp, out=tmp)
     else:
-        np.sqrt(v, out=tmp)                      # d = sqrt(v) + eps
+        np.sqrt(v, out=tmp)  # d = sqrt(v) + eps
     np.add(tmp, eps, out=tmp)
-    np.divide(g, tmp, out=tmp)                   # u = g / d
+    np.divide(g, tmp, out=tmp)  # u = g / d
     if b is not None:
-        np.multiply(momentum, b, out=b)          # b = momentum * b + u
+        np.multiply(momentum, b, out=b)  # b = momentum * b + u
         np.add(b, tmp, out=b)
-        np.multiply(lr, b, out=tmp)              # x = x - lr * b
+        np.multiply(lr, b, out=tmp)  # x = x - lr * b
     else:
-        np.multiply(lr, tmp, out=tmp)            # x = x - lr * u
+        np.multiply(lr, tmp, out=tmp)  # x = x - lr * u
     np.subtract(x, tmp, out=x)

@@ -142,7 +142,7 @@ class RmslabOptimizer(Optimizer):
         super().load_state_dict(state_dict)
         saved_ids = chain.from_iterable(g["params"] for g in state_dict["param_groups"])
         params = chain.from_iterable(g["params"] for g in self.param_groups)
-        for saved_id, param in zip(saved_ids, params):
+        for saved_id, param in zip(saved_ids, params, strict=True):
             if param.dtype not in LOW_PRECISION or saved_id not in state_dict["state"]:
                 continue
             for key, value in state_dict["state"][saved_id].items():
@@ -197,8 +197,8 @@ class RmslabOptimizer(Optimizer):
         else:
             states = [self._state_for(param, group) for param in params]
         work_params = [p.float() if p.dtype in LOW_PRECISION else p for p in params]
-        work_grads = [p.grad.to(w.dtype) for p, w in zip(params, work_params)]
+        work_grads = [p.grad.to(w.dtype) for p, w in zip(params, work_params, strict=True)]
         self._update(group, work_params, work_grads, states)
-        for param, work in zip(params, work_params):
+        for param, work in zip(params, work_params, strict=True):
             if work is not param:
                 param.copy_(work)

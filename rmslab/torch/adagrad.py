@@ -111,7 +111,7 @@ def _decayed_lr(lr, lr_decay, step):
 
 def _single_adagrad(params, grads, states, *, lr, lr_decay, weight_decay, eps, maximize):
     """One tensor at a time; the readable version of the update above."""
-    for param, grad, state in zip(params, grads, states):
+    for param, grad, state in zip(params, grads, states, strict=True):
         state["step"] += 1
         if maximize:
             grad = -grad

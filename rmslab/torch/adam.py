@@ -159,7 +159,7 @@ def _single_adam(
     eps_hat,
 ):
     """One tensor at a time; the readable version of the update above."""
-    for param, grad, state in zip(params, grads, states):
+    for param, grad, state in zip(params, grads, states, strict=True):
         state["step"] += 1
         if maximize:
             grad = -grad
@@ -217,7 +217,7 @@ def _foreach_adam(
         second_moments = [state["max_exp_avg_sq"] for state in states]
         torch._foreach_maximum_(second_moments, exp_avg_sqs)
     sizes, corrections = zip(
-        *(_step_size_and_root_correction(lr, beta1, beta2, s, eps_hat) for s in steps)
+        *(_step_size_and_root_correction(lr, beta1, beta2, s, eps_hat) for s in steps), strict=False
     )
     denominators = torch._foreach_sqrt(second_moments)
     torch._foreach_div_(denominators, list(corrections))

@@ -106,7 +106,7 @@ def _single_momentum(
     params, grads, states, *, lr, momentum, dampening, weight_decay, nesterov, maximize
 ):
     """One tensor at a time; the readable version of the update above."""
-    for param, grad, state in zip(params, grads, states):
+    for param, grad, state in zip(params, grads, states, strict=True):
         if maximize:
             grad = -grad
         if weight_decay != 0:
@@ -135,7 +135,7 @@ def _foreach_momentum(
             old_buffers = [states[i]["momentum_buffer"] for i in old]
             torch._foreach_mul_(old_buffers, momentum)
             torch._foreach_add_(old_buffers, [grads[i] for i in old], alpha=1 - dampening)
-        for state, grad in zip(states, grads):
+        for state, grad in zip(states, grads, strict=True):
             if "momentum_buffer" not in state:
                 state["momentum_buffer"] = grad.clone()
         buffers = [state["momentum_buffer"] for state in states]

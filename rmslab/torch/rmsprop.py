@@ -247,7 +247,7 @@ def _no_step_where_zero(denominator):
 def _single_rmsprop(params, grads, states, c: Settings):
     """One tensor at a time; the readable version of the update in the class docstring."""
     inner, outer = c.lr_inner_outer
-    for param, grad, state in zip(params, grads, states):
+    for param, grad, state in zip(params, grads, states, strict=True):
         state["step"] += 1
         if c.maximize:
             grad = -grad
@@ -329,7 +329,7 @@ def _fused_rmsprop(params, grads, states, c: Settings):
     """One compiled pass per parameter, see :mod:`rmslab.torch.fused`."""
     inner, outer = c.lr_inner_outer
     buffer_weight, direction_weight = (c.momentum, inner) if c.nesterov else (1.0, 0.0)
-    for param, grad, state in zip(params, grads, states):
+    for param, grad, state in zip(params, grads, states, strict=True):
         state["step"] += 1
         scalars = fused.FusedScalars(
             sign=-1.0 if c.maximize else 1.0,

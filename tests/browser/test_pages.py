@@ -1,0 +1,208 @@
+"""Every page of the built book, as a reader's browser shows it, with the network unplugged.
+
+The tests that only look at a page share one load of it (`book.visit`); they run in the order
+written here, so the screenshots show the pages as they first appear (solutions collapsed), and
+the tests that click come last.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+MATH_STATE = """() => {
+    const nodes = [...document.querySelectorAll('.math')];
+    const script = document.querySelector('script[src*="mathjax"]');
+    return {
+        nodes: nodes.length,
+        typeset: document.querySelectorAll('.math mjx-container').length,
+        raw: nodes.filter(n => !n.querySelector('mjx-container'))
+                  .map(n => n.textContent.trim().slice(0, 80)),
+        errors: [...document.querySelectorAll('mjx-merror')]
+                  .map(e => e.getAttribute('data-mjx-error') || e.textContent),
+        version: window.MathJax && window.MathJax.version,
+        script: script && script.src,
+    };
+}"""
+
+IMAGE_STATE = """async () => {
+    const images = [...document.images];
+    for (const img of images) { img.loading = 'eager'; }
+    await Promise.all(images.map(img => img.decode().catch(() => null)));
+    return images.map(img => ({
+        src: (img.getAttribute('src') || '').slice(0, 100),
+        inline: (img.getAttribute('src') || '').startsWith('data:'),
+        where: img.id || (img.closest('[id]') || {}).id || '',
+        alt: (img.getAttribute('alt') || '').trim(),
+        width: img.naturalWidth,
+    }));
+}"""
+
+FIGURE_STATE = """() => [...document.querySelectorAll('article figure')].map(figure => {
+    const caption = figure.querySelector('figcaption');
+    const number = caption && caption.querySelector('.caption-number');
+    const text = caption ? caption.textContent.replace(number ? number.textContent : '', '') : '';
+    return {id: figure.id, caption: text.trim(), images: figure.querySelectorAll('img').length};
+})"""
+
+# Images in the article that are neither in a figure nor an animation's frame: a plot printed
+# by a code cell without a caption (give the cell `mystnb.figure` and `mystnb.image` metadata,
+# or glue it and use `{glue:figure}`).
+LOOSE_IMAGES = """() => [...document.querySelectorAll('article img')]
+    .filter(img => !img.closest('figure') && !img.closest('.animation'))
+    .map(img => img.getAttribute('src'))"""
+
+
+def test_page_loads_without_errors_or_offsite_requests(book, page):
+    visit = book.visit(page)
+    assert visit.page_errors == [], "uncaught errors in the page's scripts"
+    assert visit.offsite_requests == [], "the page fetched from another host"
+    assert visit.failed_requests == [], "requests that failed"
+
+
+def test_every_math_node_is_typeset_by_the_local_mathjax(book, page):
+    visit = book.visit(page)
+    math = visit.page.evaluate(MATH_STATE)
+    if math["nodes"] == 0:
+        return
+    assert math["version"] and math["version"].startswith("3."), "MathJax 3 did not load"
+    assert math["script"].startswith(book.origin + "/"), "MathJax must come from the built site"
+    assert math["raw"] == [], "math left as raw LaTeX"
+    assert math["typeset"] == math["nodes"], "each math node should hold one typeset formula"
+    assert math["errors"] == [], "MathJax could not typeset these formulas"
+
+
+def test_every_image_loads_and_has_alt_text(book, page):
+    visit = book.visit(page)
+    for image in visit.page.evaluate(IMAGE_STATE):
+        name = f"{image['src']} (in #{image['where']})"
+        assert image["width"] > 0, f"image did not load: {name}"
+        assert image["alt"], f"image without alt text: {name}"
+        if not image["inline"]:  # docutils falls back to the file's path as alt text
+            file_name = image["src"].rsplit("/", 1)[-1]
+            assert file_name not in image["alt"], f"alt text is only the file name: {name}"
+
+
+def test_every_figure_has_a_caption_and_every_plot_is_a_figure(book, page):
+    visit = book.visit(page)
+    for figure in visit.page.evaluate(FIGURE_STATE):
+        assert figure["caption"], f"figure {figure['id'] or '(no id)'} has no caption"
+        assert figure["images"] >= 1, f"figure {figure['id']} shows no image"
+    assert visit.page.evaluate(LOOSE_IMAGES) == [], "images outside a captioned figure"
+
+
+def test_screenshot_of_each_page(book, content_page, screenshot_dir):
+    visit = book.visit(content_page)
+    target = screenshot_dir / content_page.replace(".html", ".png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    visit.page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000, "suspiciously small screenshot"
+
+
+SOLUTIONS = """() => {
+    const found = [];
+    document.querySelectorAll('.solution.admonition').forEach(el => found.push(
+        {kind: 'solution', id: el.id}));
+    document.querySelectorAll('.cell').forEach((cell, index) => {
+        const source = cell.querySelector('.cell_input pre');
+        if (source && source.textContent.includes('### BEGIN SOLUTION')) {
+            cell.dataset.solutionIndex = String(index);
+            found.push({kind: 'cell', id: String(index)});
+        }
+    });
+    return found;
+}"""
+
+
+def test_exercise_solutions_are_collapsed_until_clicked(book, content_page):
+    """sphinx-exercise solutions and nbgrader solution cells: hidden, then shown on a click."""
+    visit = book.visit(content_page)
+    page = visit.page
+    for solution in page.evaluate(SOLUTIONS):
+        if solution["kind"] == "solution":
+            box = page.locator(f'[id="{solution["id"]}"]')
+            body = box.locator(":scope > :not(.admonition-title)").first
+            opener = box.locator(":scope > .admonition-title > button.toggle-button")
+        else:
+            box = page.locator(f'[data-solution-index="{solution["id"]}"]')
+            body = box.locator(".cell_input pre").first
+            opener = box.locator("details.hide > summary").first
+        label = (
+            f"solution #{solution['id']}"
+            if solution["kind"] == "solution"
+            else f"the solution code cell (cell {solution['id']} of the page, ### BEGIN SOLUTION)"
+        )
+        assert not body.is_visible(), f"{label} is shown before the reader asks for it"
+        assert opener.count() == 1, f"{label} has nothing to click to show it"
+        opener.scroll_into_view_if_needed()
+        opener.click()
+        body.wait_for(state="visible", timeout=5_000)
+    assert visit.page_errors == []
+
+
+ANIMATIONS = """() => [...document.querySelectorAll('div.animation')].map(el => el.querySelector(
+    'img').id)"""
+
+
+def _frame(page, image_id: str) -> tuple[str, str]:
+    return page.evaluate(
+        """id => [document.getElementById(id).src,
+                  document.getElementById(id).closest('.animation')
+                      .querySelector('input.anim-slider').value]""",
+        image_id,
+    )
+
+
+def test_each_animation_plays_and_its_slider_moves(book, content_page):
+    """matplotlib's to_jshtml animations, which run without a kernel."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    if not book.visit(content_page).page.evaluate(ANIMATIONS):
+        return
+    visit = book.open(content_page)  # a fresh tab: playing changes the page
+    page = visit.page
+    for image_id in page.evaluate(ANIMATIONS):
+        animation = page.locator(f'.animation:has(img[id="{image_id}"])')
+        slider = animation.locator("input.anim-slider")
+        assert int(slider.get_attribute("max")) >= 1, f"animation {image_id} has one frame"
+        animation.scroll_into_view_if_needed()
+        animation.locator('button[title="First frame"]').click()
+        first = _frame(page, image_id)
+        animation.locator('button[title="Play"]').click()
+        try:
+            page.wait_for_function(
+                """([id, src]) => document.getElementById(id).src !== src""",
+                arg=[image_id, first[0]],
+                timeout=10_000,
+            )
+        except PlaywrightTimeout:
+            pytest.fail(f"pressing Play did not change the frame of animation {image_id}")
+        animation.locator('button[title="Pause"]').click()
+        assert _frame(page, image_id)[1] != first[1], "the slider did not follow the playback"
+
+        slider.focus()
+        page.keyboard.press("Home")
+        at_start = _frame(page, image_id)
+        page.keyboard.press("End")
+        at_end = _frame(page, image_id)
+        assert at_end[1] == slider.get_attribute("max")
+        assert at_end[0] != at_start[0], "moving the slider did not change the frame"
+    assert visit.page_errors == []
+    assert visit.offsite_requests == []
+
+
+def test_search_finds_rmsprop(book):
+    visit = book.open("search.html?q=RMSProp")
+    results = visit.page.locator("#search-results ul.search li a")
+    results.first.wait_for(timeout=15_000)
+    hrefs = [link.get_attribute("href") for link in results.all()]
+    assert hrefs, "no search results for RMSProp"
+    assert any(href.startswith("intro.html") for href in hrefs), hrefs
+    assert visit.page_errors == [] and visit.offsite_requests == []
+
+
+def test_search_reports_no_results_for_an_absent_word(book):
+    """The search test above can fail: a word the book never uses finds nothing."""
+    visit = book.open("search.html?q=zzzyxnotinthebook")
+    summary = visit.page.locator("#search-results p.search-summary")
+    summary.wait_for(timeout=15_000)
+    assert visit.page.locator("#search-results ul.search li").count() == 0

@@ -1,0 +1,143 @@
+"""The student versions of the labs (nbgrader): nothing leaks, they run, they grade right.
+
+One nbgrader course directory is made for the whole module: `generate_assignment` writes the
+student versions exactly as `make student` does, then one `nbgrader autograde` run grades a
+solved and an unsolved copy of every lab. Needs nbgrader (requirements-instructor.txt, which
+`make test` installs).
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import student_versions as sv  # noqa: E402
+
+pytest.importorskip(
+    "nbgrader",
+    reason="\n\n*** nbgrader is not installed: `pip install -r requirements-instructor.txt` "
+    "(make test does it). The student-version and autograde tests did NOT run. ***\n",
+)
+
+LABS = sv.lab_paths()
+IDS = [lab.stem for lab in LABS]
+
+
+def graded_cells(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def errors(cell):
+    return [o for o in cell.get("outputs", []) if o.output_type == "error"]
+
+
+def text(cell):
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if "text" in o)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """An nbgrader course with the student versions generated (as `make student` writes them)."""
+    course_dir = tmp_path_factory.mktemp("course")
+    out = tmp_path_factory.mktemp("student")
+    sv.student_notebooks(out, course_dir=course_dir)
+    return course_dir, out / "labs"
+
+
+def test_there_is_a_student_version_of_every_lab(course):
+    _, student_dir = course
+    assert len(LABS) >= 5
+    assert sorted(p.name for p in student_dir.glob("*.ipynb")) == [lab.name for lab in LABS]
+
+
+@pytest.mark.parametrize("lab", LABS, ids=IDS)
+def test_no_solution_or_hidden_test_reaches_students(course, lab):
+    _, student_dir = course
+    instructor = nbformat.read(lab, as_version=4)
+    raw = (student_dir / lab.name).read_text()
+    for marker in sv.SOLUTION_MARKERS + sv.HIDDEN_TEST_MARKERS:
+        assert marker not in raw
+    assert sv.find_leaks(nbformat.read(student_dir / lab.name, as_version=4), instructor) == []
+    # The guard itself works: the instructor version is full of what it looks for.
+    assert len(sv.find_leaks(instructor, instructor)) > 2 * len(graded_cells(instructor))
+
+
+@pytest.mark.parametrize("lab", LABS, ids=IDS)
+def test_every_exercise_is_graded_and_worth_points(lab):
+    nb = nbformat.read(lab, as_version=4)
+    solutions = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    graded = graded_cells(nb)
+    assert len(graded) >= 4, "every lab has at least four checked exercises"
+    for cell in graded:
+        assert cell.metadata["nbgrader"]["points"] > 0
+        assert "### BEGIN HIDDEN TESTS" in cell.source
+    for cell in solutions:
+        assert "### BEGIN SOLUTION" in cell.source and "hide-input" in cell.metadata["tags"]
+
+
+@pytest.mark.parametrize("lab", LABS, ids=IDS)
+def test_a_fresh_student_version_runs_top_to_bottom(course, lab, tmp_path):
+    """Unsolved, every check says "not implemented yet" and nothing raises."""
+    _, student_dir = course
+    nb = nbformat.read(student_dir / lab.name, as_version=4)
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    for cell in nb.cells:
+        assert not errors(cell), f"cell raised: {cell.source[:80]}"
+    for cell in graded_cells(nb):
+        assert "not implemented yet" in text(cell), cell.source
+
+
+def test_autograde_gives_full_marks_when_solved_and_zero_when_not(course):
+    course_dir, _ = course
+    for lab in LABS:
+        student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
+        copies = {"solved": sv.solved_copy(student, nbformat.read(lab, 4)), "unsolved": student}
+        for who, nb in copies.items():
+            target = course_dir / "submitted" / who / sv.assignment_id(lab)
+            target.mkdir(parents=True)
+            nbformat.write(nb, target / lab.name)
+    sv.nbgrader(course_dir, "autograde", "lab*")  # raises on any nbgrader error
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
+        for lab in LABS:
+            solved = gradebook.find_submission(sv.assignment_id(lab), "solved")
+            unsolved = gradebook.find_submission(sv.assignment_id(lab), "unsolved")
+            assert solved.max_score >= 4
+            assert solved.score == solved.max_score, lab.name
+            assert unsolved.score == 0, lab.name
+    for lab in LABS:
+        graded = course_dir / "autograded" / "solved" / sv.assignment_id(lab) / lab.name
+        for cell in nbformat.read(graded, 4).cells:
+            assert not errors(cell), f"{lab.name}: solved copy raised in {cell.source[:80]}"
+        graded = course_dir / "autograded" / "unsolved" / sv.assignment_id(lab) / lab.name
+        for cell in nbformat.read(graded, 4).cells:
+            if not cell.metadata.get("nbgrader", {}).get("grade"):
+                assert not errors(cell), f"{lab.name}: unsolved copy raised outside a test"
+
+
+def test_the_student_book_leaves_out_the_instructor_pages():
+    toc = {
+        "format": "jb-book",
+        "root": "intro",
+        "parts": [
+            {"caption": "Labs", "chapters": [{"file": "labs/01_gradient_descent_lab"}]},
+            {"caption": "For instructors", "chapters": [{"file": "instructors/index"}]},
+        ],
+    }
+    assert sv.student_toc(toc)["parts"] == toc["parts"][:1]
+
+
+def test_links_to_instructor_pages_become_plain_text_in_the_student_book():
+    text = "See {doc}`the kit <instructors/index>` or {doc}`instructors/exam`; {doc}`notation`."
+    assert sv.unlink_instructor_pages(text) == (
+        "See the kit or `instructors/exam`; {doc}`notation`."
+    )
