@@ -14,8 +14,7 @@ export OMP_NUM_THREADS := 1
 LINTED  := rmslab tests _ext tools $(NOTEBOOKS)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install book test unit notebooks book-strict lab clean sync-url lint browser \
-	student book-student
+.PHONY: help install book test lint browser student book-student lab sync-url clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (creates .venv on first use)"

@@ -6,6 +6,7 @@ and run the notebook rule's regular expression the way pre-commit's `pygrep` doe
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -13,6 +14,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import sync_repo_url  # noqa: E402
+
 CONFIG = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
 MAKEFILE = (ROOT / "Makefile").read_text()
 
@@ -56,11 +61,7 @@ def test_hooks_cover_the_paths_make_lint_covers():
     assert "$(VENV)/bin/ruff format --check $(LINTED)" in MAKEFILE
 
 
-def committed_notebooks() -> list[Path]:
-    return sorted((ROOT / "chapters").glob("*.ipynb")) + sorted((ROOT / "labs").glob("*.ipynb"))
-
-
-@pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sync_repo_url.notebooks(ROOT), ids=lambda p: p.name)
 def test_no_outputs_rule_passes_the_committed_notebooks(path):
     assert not flags_outputs(path.read_text())
 
