@@ -87,6 +87,41 @@ def check_run_args(problem, steps, tol, divergence) -> None:
         raise ValueError(f"divergence must be in (0, inf], got {divergence}")
 
 
+def is_functional_optimizer(obj) -> bool:
+    """True for an ``rmslab.optim`` Optimizer or anything else with ``init`` and ``step``."""
+    return callable(getattr(obj, "init", None)) and callable(getattr(obj, "step", None))
+
+
+def scheduled(optimizer, lr_schedule):
+    """A function ``t -> the optimizer for step t`` (see ``lr_schedule`` in :func:`run`)."""
+    is_optimizer = is_functional_optimizer(optimizer)
+    if lr_schedule is None:
+        if not is_optimizer:
+            raise TypeError(
+                "optimizer must be an rmslab.optim Optimizer such as optim.rmsprop() (an object "
+                f"with init and step), got {type(optimizer).__name__}; a function "
+                "lr -> Optimizer needs lr_schedule"
+            )
+        return lambda t: optimizer
+    if not callable(lr_schedule):
+        raise TypeError(f"lr_schedule must be a function t -> lr, got {lr_schedule!r}")
+    if is_optimizer or not callable(optimizer):
+        raise TypeError(
+            "with lr_schedule, optimizer must be a function lr -> Optimizer, for example "
+            f"lambda lr: optim.rmsprop(lr=lr), got {type(optimizer).__name__}"
+        )
+
+    def optimizer_at(t: int):
+        built = optimizer(lr_schedule(t))
+        if not is_functional_optimizer(built):
+            raise TypeError(
+                f"optimizer(lr) must return an rmslab.optim Optimizer, got {type(built).__name__}"
+            )
+        return built
+
+    return optimizer_at
+
+
 def start_point(problem: Problem, x0) -> np.ndarray:
     """``x0`` (or ``problem.x0``) as a fresh float array, projected onto the feasible set."""
     x = problem.check_x(problem.x0 if x0 is None else x0).copy()
@@ -101,10 +136,16 @@ def run(
     seed: int = 0,
     tol: float | None = None,
     divergence: float = 1e6,
+    lr_schedule=None,
 ) -> Trajectory:
     """Run ``optimizer`` (an ``rmslab.optim`` Optimizer) for up to ``steps`` steps on ``problem``.
 
     Args:
+        lr_schedule: a function ``t -> lr`` for a step size that changes over time (for example
+            ``lambda t: 0.5 / np.sqrt(t + 1)``). ``optimizer`` must then be a function
+            ``lr -> Optimizer`` (for example ``lambda lr: optim.adam(lr=lr, amsgrad=True)``);
+            step ``t = 0, 1, ...`` is taken by ``optimizer(lr_schedule(t))`` with the state
+            carried over, so the result is the same as rebuilding the optimizer by hand.
         x0: start (default ``problem.x0``); may carry leading batch axes ``(..., dim)``.
         seed: seeds ``np.random.default_rng(seed)``, passed to ``problem.grad`` as ``rng``.
         tol: stop once :math:`f_t(x_t) - f^* \\le` ``tol`` (``converged_at = t``); if the problem
@@ -115,6 +156,8 @@ def run(
             any row triggers it. No numpy floating-point warnings are emitted.
     """
     check_run_args(problem, steps, tol, divergence)
+    optimizer_at = scheduled(optimizer, lr_schedule)
+    optimizer = optimizer_at(0)
     rng = np.random.default_rng(seed)
     x = start_point(problem, x0)
     with np.errstate(all="ignore"):
@@ -134,7 +177,7 @@ def run(
             if tol is not None and not known_min and np.all(g_norm <= tol):
                 converged_at = t
                 break
-            x_new, state = optimizer.step(x, g, state)
+            x_new, state = optimizer_at(t).step(x, g, state)
             x_new = np.asarray(problem.project(x_new), dtype=float)
             loss = problem.loss(x_new, t + 1)
             if not np.all(iterate_ok(x_new, g, loss, divergence)):
@@ -297,6 +340,11 @@ def sweep(
     ``np.random.default_rng(seed_i)``, so it reproduces ``run(factory(**config_i), problem,
     seed=seed_i)`` step for step. A configuration that diverges or converges (same rules as
     :func:`run`) is frozen and recorded; the others carry on.
+
+    A grid name must be a keyword of ``factory``; to sweep something else, such as Adam's
+    :math:`\\beta_2` inside ``betas``, pass a small wrapper:
+    ``sweep(lambda lr, beta2: optim.adam(lr=lr, betas=(0.9, beta2)), problem,
+    {"lr": ..., "beta2": ...})``.
     """
     check_run_args(problem, steps, tol, divergence)
     axes, params, seed = sweep_grid(grid, seeds)

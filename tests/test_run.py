@@ -170,3 +170,65 @@ def test_sweep_is_deterministic_and_seeds_matter():
 def test_sweep_bad_arguments(grid, seeds, argument):
     with pytest.raises(ValueError, match=argument):
         sweep(optim.gd, problems.quadratic(), grid, seeds=seeds, steps=5)
+
+
+def test_lr_schedule_equals_rebuilding_the_optimizer_by_hand():
+    reddi = problems.reddi_counterexample(C=3.0)
+
+    def make(lr):
+        return optim.adam(lr=lr, betas=(0.0, 0.1), amsgrad=True)
+
+    def schedule(t):
+        return 0.5 / np.sqrt(t + 1)
+
+    x = reddi.x0.copy()
+    state = make(1.0).init(x)
+    by_hand = [x]
+    for t in range(300):
+        x, state = make(schedule(t)).step(x, reddi.grad(x, t), state)
+        x = reddi.project(x)
+        by_hand.append(x)
+    traj = run(make, reddi, steps=300, lr_schedule=schedule)
+    assert np.array_equal(traj.xs, np.array(by_hand))
+    # A constant schedule is the same as no schedule; a decaying one is not.
+    constant = run(make, reddi, steps=300, lr_schedule=lambda t: 0.5)
+    assert np.array_equal(constant.xs, run(make(0.5), reddi, steps=300).xs)
+    assert not np.array_equal(constant.xs, traj.xs)
+
+
+def test_lr_schedule_effective_step_follows_the_schedule():
+    traj = run(
+        lambda lr: optim.gd(lr=lr),
+        problems.quadratic_1d(),
+        steps=20,
+        lr_schedule=lambda t: 0.1 / (t + 1),
+    )
+    assert np.allclose(traj.effective_lr[:, 0], 0.1 / np.arange(1, 21), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "optimizer, lr_schedule, message",
+    [
+        (lambda lr: optim.gd(lr=lr), None, "needs lr_schedule"),
+        (optim.gd(lr=0.1), lambda t: 0.1, "must be a function lr -> Optimizer"),
+        (lambda lr: optim.gd(lr=lr), 0.1, "lr_schedule must be a function t -> lr"),
+        (lambda lr: lr, lambda t: 0.1, "optimizer\\(lr\\) must return"),
+        ("rmsprop", None, "optimizer must be an rmslab.optim Optimizer"),
+    ],
+)
+def test_lr_schedule_bad_combinations(optimizer, lr_schedule, message):
+    with pytest.raises(TypeError, match=message):
+        run(optimizer, problems.quadratic_1d(), steps=5, lr_schedule=lr_schedule)
+
+
+def test_sweep_over_adam_beta2_through_a_wrapper_equals_a_loop():
+    def adam_beta2(lr, beta2):
+        return optim.adam(lr=lr, betas=(0.9, beta2))
+
+    q = problems.quadratic(kappa=10)
+    grid = {"lr": [0.01, 0.1], "beta2": [0.9, 0.999]}
+    result = sweep(adam_beta2, q, grid, steps=50)
+    for i in range(4):
+        config = result.config(i)
+        expected = run(adam_beta2(config["lr"], config["beta2"]), q, steps=50)
+        assert np.allclose(result.final_xs[i], expected.xs[-1], rtol=1e-12, atol=0)
