@@ -141,3 +141,49 @@ def test_links_to_instructor_pages_become_plain_text_in_the_student_book():
     assert sv.unlink_instructor_pages(text) == (
         "See the kit or `instructors/exam`; {doc}`notation`."
     )
+
+
+def test_gated_chapter_solutions_are_cut_with_every_cell_inside_them():
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            md(
+                "```{exercise}\n:label: ex-a\nDo A.\n```\n\n```{solution-start} ex-a\n"
+                ":class: dropdown\n```\n\nThe idea of A:"
+            ),
+            code("answer_a = 1"),
+            code("assert answer_a == 1"),
+            md("So A holds.\n\n```{solution-end}\n```\n\n## References"),
+            md(
+                "```{exercise}\n:label: ex-b\nDo B.\n```\n\n```{solution-start} ex-b\n```\n"
+                "B is easy.\n```{solution-end}\n```\nAfter B."
+            ),
+            code("kept = True"),
+        ]
+    )
+    cut = sv.without_gated_solutions(nb)
+    sources = [cell.source for cell in cut.cells]
+    assert sources == [
+        "```{exercise}\n:label: ex-a\nDo A.\n```",
+        "## References",
+        "```{exercise}\n:label: ex-b\nDo B.\n```\n\nAfter B.",
+        "kept = True",
+    ]
+
+
+def test_an_unclosed_gated_solution_is_an_error():
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("```{solution-start} ex-a\n```\nNo end.")]
+    )
+    with pytest.raises(ValueError, match="no matching solution-end"):
+        sv.without_gated_solutions(nb)
+
+
+def test_every_chapter_loses_all_its_gated_solutions_and_keeps_its_exercises():
+    for chapter in sorted((sv.ROOT / "chapters").glob("*.ipynb")):
+        original = nbformat.read(chapter, as_version=4)
+        text = "\n".join(cell.source for cell in original.cells)
+        cut = sv.without_gated_solutions(nbformat.read(chapter, as_version=4))
+        cut_text = "\n".join(cell.source for cell in cut.cells)
+        assert "solution-start" not in cut_text and "solution-end" not in cut_text, chapter
+        assert cut_text.count("```{exercise}") == text.count("```{exercise}"), chapter

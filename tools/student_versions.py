@@ -211,10 +211,49 @@ def unlink_instructor_pages(markdown: str) -> str:
     return re.sub(r"\{doc\}`([^`<]*instructors/[^`]*)`", r"`\1`", markdown)
 
 
+GATE_START = re.compile(r"^```\{solution-start\}.*?$", re.MULTILINE)
+GATE_END = re.compile(r"^```\{solution-end\}[^\n]*\n```[^\n]*(\n|$)", re.MULTILINE)
+
+
+def without_gated_solutions(nb):
+    """The notebook without its gated solutions (``solution-start`` to ``solution-end``).
+
+    A gated solution can span cells (text, code, hidden checks): every cell inside it goes,
+    and the text before its start and after its end stays. Plain ``{solution}`` directives are
+    left to sphinx-exercise's ``hide_solutions`` option.
+    """
+    kept, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            if not inside:
+                kept.append(cell)
+            continue
+        text, pieces = cell.source, []
+        while True:
+            marker = (GATE_END if inside else GATE_START).search(text)
+            if marker is None:
+                if not inside:
+                    pieces.append(text)
+                break
+            if not inside:
+                pieces.append(text[: marker.start()])
+            text, inside = text[marker.end() :], not inside
+        remaining = "".join(pieces).strip()
+        if remaining:
+            cell.source = remaining
+            kept.append(cell)
+    if inside:
+        raise ValueError("a solution-start has no matching solution-end")
+    nb.cells = kept
+    return nb
+
+
 def build_student_book(out_dir: Path, toc_file: Path = ROOT / "_toc.yml") -> Path:
     """Build the book from the student labs (no solutions, no instructor pages) into out_dir.
 
-    ``toc_file`` is the table of contents to start from (the instructors' part is removed).
+    Chapter exercises lose their solutions too: gated ones are cut from the notebooks, plain
+    ones are dropped by sphinx-exercise's ``hide_solutions``. ``toc_file`` is the table of
+    contents to start from (the instructors' part is removed).
     """
     out_dir = Path(out_dir).resolve()
     src = out_dir / "src"
@@ -227,6 +266,11 @@ def build_student_book(out_dir: Path, toc_file: Path = ROOT / "_toc.yml") -> Pat
         shutil.copy2(notebook, src / "labs" / notebook.name)
     for page in src.rglob("*.md"):
         page.write_text(unlink_instructor_pages(page.read_text()))
+    for chapter in (src / "chapters").glob("*.ipynb"):
+        nbformat.write(without_gated_solutions(nbformat.read(chapter, as_version=4)), chapter)
+    config = yaml.safe_load((src / "_config.yml").read_text())
+    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     toc = yaml.safe_load(Path(toc_file).read_text())
     (src / "_toc.yml").write_text(yaml.safe_dump(student_toc(toc), sort_keys=False))
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
@@ -247,6 +291,7 @@ def build_student_book(out_dir: Path, toc_file: Path = ROOT / "_toc.yml") -> Pat
     for page in html.rglob("*.html"):
         text = page.read_text(errors="replace")
         found = [m for m in SOLUTION_MARKERS + HIDDEN_TEST_MARKERS if m in text]
+        found += ["a chapter solution"] if 'class="solution' in text else []
         if found or "instructors/" in str(page.relative_to(html)):
             raise RuntimeError(f"the student book leaks instructor material in {page}: {found}")
     return html
