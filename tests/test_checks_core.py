@@ -1,12 +1,24 @@
 """Every checker, whatever the student's function does, reports and never raises."""
 
+import re
+
 import numpy as np
 import pytest
+from mistake_catalog import ROOT, student_names
 
 from rmslab import checks
 from rmslab.checks._core import close
 
 CHECKERS = [name for name in checks.__all__ if name.startswith("check_")]
+
+
+def test_the_tests_below_cover_every_checker_the_labs_call():
+    """An empty or short CHECKERS would leave the parametrized tests below with nothing to run."""
+    labs = "".join(path.read_text() for path in (ROOT / "labs").glob("*.ipynb"))
+    mentioned = set(re.findall(r"checks\.(check_\w+)", labs))
+    assert mentioned, "the labs call no checker"
+    assert set(student_names()) == mentioned, "a checker call the catalogs cannot read"
+    assert mentioned <= set(CHECKERS), sorted(mentioned - set(CHECKERS))
 
 
 def stub(*args):

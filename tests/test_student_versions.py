@@ -6,6 +6,7 @@ solved and an unsolved copy of every lab. Needs nbgrader (requirements-instructo
 `make test` installs).
 """
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -40,9 +41,27 @@ def text(cell):
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if "text" in o)
 
 
+def assert_kernel_uses_this_rmslab():
+    """The labs' setup cell pip-installs rmslab from GitHub when the kernel cannot import it.
+
+    The "python3" kernel could be another interpreter (a user-wide kernelspec wins over the
+    virtual environment's): the tests would then need the network and grade the published
+    package instead of this checkout. Fail before any notebook runs.
+    """
+    from jupyter_client.manager import KernelManager
+
+    python = KernelManager(kernel_name="python3").format_kernel_cmd()[0]
+    code = "import importlib.util; print(importlib.util.find_spec('rmslab').origin)"
+    found = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    assert found.returncode == 0, f"the python3 kernel ({python}) cannot import rmslab"
+    origin = Path(found.stdout.strip()).resolve()
+    assert origin.is_relative_to(ROOT / "rmslab"), f"the python3 kernel imports {origin}"
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """An nbgrader course with the student versions generated (as `make student` writes them)."""
+    assert_kernel_uses_this_rmslab()
     course_dir = tmp_path_factory.mktemp("course")
     out = tmp_path_factory.mktemp("student")
     sv.student_notebooks(out, course_dir=course_dir)
@@ -73,6 +92,7 @@ def test_every_exercise_is_graded_and_worth_points(lab):
     solutions = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     graded = graded_cells(nb)
     assert len(graded) >= 4, "every lab has at least four checked exercises"
+    assert solutions, "no solution cell: the loop below would check nothing"
     for cell in graded:
         assert cell.metadata["nbgrader"]["points"] > 0
         assert "### BEGIN HIDDEN TESTS" in cell.source
@@ -180,10 +200,15 @@ def test_an_unclosed_gated_solution_is_an_error():
 
 
 def test_every_chapter_loses_all_its_gated_solutions_and_keeps_its_exercises():
-    for chapter in sorted((sv.ROOT / "chapters").glob("*.ipynb")):
+    chapters = sorted((sv.ROOT / "chapters").glob("*.ipynb"))
+    assert chapters
+    gated = 0
+    for chapter in chapters:
         original = nbformat.read(chapter, as_version=4)
         text = "\n".join(cell.source for cell in original.cells)
+        gated += text.count("solution-start")
         cut = sv.without_gated_solutions(nbformat.read(chapter, as_version=4))
         cut_text = "\n".join(cell.source for cell in cut.cells)
         assert "solution-start" not in cut_text and "solution-end" not in cut_text, chapter
         assert cut_text.count("```{exercise}") == text.count("```{exercise}"), chapter
+    assert gated > 0, "no chapter has a gated solution: nothing was cut"

@@ -107,9 +107,10 @@ def test_torch_options_without_an_implementation_say_so(optimizer_class, kwargs)
 def test_complex_parameters_and_sparse_gradients_are_rejected_at_step():
     param = torch.zeros(3, dtype=torch.complex64, requires_grad=True)
     param.grad = torch.ones_like(param)
-    with pytest.raises(RuntimeError, match="complex"):
+    # rmslab's own refusal, not some RuntimeError of a torch op that mentions the word
+    with pytest.raises(RuntimeError, match="RMSProp does not support complex"):
         rt.RMSProp([param]).step()
     param = torch.zeros(3, requires_grad=True)
     param.grad = torch.ones(3).to_sparse()
-    with pytest.raises(RuntimeError, match="sparse"):
+    with pytest.raises(RuntimeError, match="Adam does not support sparse"):
         rt.Adam([param]).step()

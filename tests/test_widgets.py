@@ -13,8 +13,10 @@ from rmslab import optim, plots, problems, widgets
 from rmslab.run import run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def explorer():
+    """A fresh explorer per test: the tests move its controls, so sharing one would make each
+    test depend on where the previous one left them."""
     return widgets.explorer(problem="quadratic", optimizer="RMSProp", lr=0.05, beta=0.9, steps=80)
 
 
