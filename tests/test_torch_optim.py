@@ -6,6 +6,7 @@ test_torch_validation.py.
 
 import copy
 import inspect
+import shutil
 
 import pytest
 import torch
@@ -406,26 +407,63 @@ def test_safe_centered_rmsprop_stays_finite_for_10000_steps():
 # --- RMSProp(fused=True) -------------------------------------------------------------------
 # Each new (kernel, dtype, number of dimensions) costs one compile, about a second (several
 # for the very first one in a process), so these tests reuse a few kernels.
+#
+# If torch.compile fails, fused.run_kernel warns once and runs the kernels uncompiled, so a
+# value comparison alone would pass without the compiled code ever running: each test also
+# checks that the fused kernel ran and, where a C++ compiler exists, that it was compiled.
 
 
-def test_fused_matches_torch_in_float64():
+def cxx_compiler():
+    """The C++ compiler torch.compile (Inductor) would use here, or None."""
+    try:
+        from torch._inductor.cpp_builder import get_cpp_compiler
+
+        return shutil.which(get_cpp_compiler())
+    except Exception:
+        return None
+
+
+@pytest.fixture
+def fused_kernel_calls(monkeypatch):
+    """(centered, has_momentum) of every call of the fused kernel during the test."""
+    calls = []
+    run_kernel = fused.run_kernel
+
+    def counted(centered, has_momentum, *args, **kwargs):
+        calls.append((centered, has_momentum))
+        return run_kernel(centered, has_momentum, *args, **kwargs)
+
+    monkeypatch.setattr(fused, "run_kernel", counted)
+    return calls
+
+
+def assert_fused_kernel_ran(calls, centered, has_momentum):
+    assert calls, "RMSProp(fused=True) never ran the fused kernel"
+    assert set(calls) == {(centered, has_momentum)}, f"ran the kernels {set(calls)}"
+    if cxx_compiler() is not None:
+        assert fused._compiler_works, "torch.compile failed: only the uncompiled kernel ran"
+
+
+def test_fused_matches_torch_in_float64(fused_kernel_calls):
     config = {"centered": True, "momentum": 0.9, "weight_decay": 1e-2, "maximize": True}
     grads = gradient_sequence(100)
     params_a, params_b = make_params(), make_params()
     expected = run(torch.optim.RMSprop(params_a, **config), params_a, grads)
     actual = run(rt.RMSProp(params_b, fused=True, **config), params_b, grads)
     torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)
+    assert_fused_kernel_ran(fused_kernel_calls, centered=True, has_momentum=True)
 
 
-def test_fused_matches_torch_in_float32():
+def test_fused_matches_torch_in_float32(fused_kernel_calls):
     grads = gradient_sequence(100, torch.float32)
     params_a, params_b = make_params(torch.float32), make_params(torch.float32)
     expected = run(torch.optim.RMSprop(params_a), params_a, grads)
     actual = run(rt.RMSProp(params_b, fused=True), params_b, grads)
     torch.testing.assert_close(actual, expected, atol=1e-5, rtol=1e-5)
+    assert_fused_kernel_ran(fused_kernel_calls, centered=False, has_momentum=False)
 
 
-def test_fused_matches_eager_with_every_convention_keyword():
+def test_fused_matches_eager_with_every_convention_keyword(fused_kernel_calls):
     config = {
         "centered": True,
         "momentum": 0.9,
@@ -442,15 +480,17 @@ def test_fused_matches_eager_with_every_convention_keyword():
     expected = run(rt.RMSProp(params_a, **config), params_a, grads)
     actual = run(rt.RMSProp(params_b, fused=True, **config), params_b, grads)
     torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)
+    assert_fused_kernel_ran(fused_kernel_calls, centered=True, has_momentum=True)
 
 
-def test_fused_bias_corrected_rmsprop_is_adam_with_beta1_zero():
+def test_fused_bias_corrected_rmsprop_is_adam_with_beta1_zero(fused_kernel_calls):
     grads = gradient_sequence(100)
     params_a, params_b = make_params(), make_params()
     expected = run(torch.optim.Adam(params_a, lr=1e-2, betas=(0.0, 0.99)), params_a, grads)
     fused_rmsprop = rt.RMSProp(params_b, alpha=0.99, bias_correction=True, fused=True)
     actual = run(fused_rmsprop, params_b, grads)
     torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)
+    assert_fused_kernel_ran(fused_kernel_calls, centered=False, has_momentum=False)
 
 
 def test_fused_falls_back_with_a_warning_when_compiling_fails(monkeypatch):

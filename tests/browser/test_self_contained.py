@@ -70,7 +70,9 @@ def test_page_fetches_nothing_from_another_host(page):
 
 
 def test_stylesheets_import_nothing_from_another_host():
-    for css in (HTML_DIR / "_static").rglob("*.css"):
+    stylesheets = sorted((HTML_DIR / "_static").rglob("*.css"))
+    assert stylesheets, "no stylesheet in _static: the loop below would check nothing"
+    for css in stylesheets:
         text = CSS_COMMENT.sub("", css.read_text(encoding="utf-8", errors="replace"))
         assert not CSS_OFFSITE.search(text), f"{css.relative_to(HTML_DIR)} loads a remote file"
 
@@ -126,8 +128,22 @@ def test_a_notebook_that_builds_an_animation_shows_it(entry):
 
 
 def test_the_checks_are_not_vacuous():
-    """The book has math, captioned figures and collapsible solutions for the tests to see."""
+    """The book has what the per-page tests look for, so that they do not all pass on nothing:
+    math, captioned figures, both kinds of collapsible solution, and animations."""
     pages = [soup(page) for page in content_pages()]
     assert sum(len(p.select(".math")) for p in pages) > 0
     assert sum(len(p.select("article figure figcaption")) for p in pages) > 0
     assert sum(len(p.select(".solution.dropdown")) for p in pages) > 0
+    # the two kinds test_pages.py's SOLUTIONS finds: sphinx-exercise solutions, nbgrader cells
+    assert sum(len(p.select(".solution.admonition")) for p in pages) > 0
+    solution_cells = [
+        pre
+        for p in pages
+        for pre in p.select(".cell .cell_input pre")
+        if "### BEGIN SOLUTION" in pre.get_text()
+    ]
+    assert solution_cells, "no nbgrader solution cell on any page"
+    # test_a_notebook_that_builds_an_animation_shows_it returns early for every notebook
+    # that builds none: at least one must, and the book must show one.
+    assert any(calls_animation(entry) for entry in toc_notebooks())
+    assert sum(len(p.select("div.animation")) for p in pages) > 0
