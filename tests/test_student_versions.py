@@ -52,7 +52,8 @@ def assert_kernel_uses_this_rmslab():
 
     python = KernelManager(kernel_name="python3").format_kernel_cmd()[0]
     code = "import importlib.util; print(importlib.util.find_spec('rmslab').origin)"
-    found = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    # from "/": run from here, `-c` would find ./rmslab whatever the interpreter
+    found = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd="/")
     assert found.returncode == 0, f"the python3 kernel ({python}) cannot import rmslab"
     origin = Path(found.stdout.strip()).resolve()
     assert origin.is_relative_to(ROOT / "rmslab"), f"the python3 kernel imports {origin}"
