@@ -59,7 +59,6 @@ def test_redraw_blits_only_the_moving_lines(explorer, monkeypatch):
 
     (The latency itself is a speed figure: benchmarks/harness.py prints it.)
     """
-    explorer.controls["problem"].value = "quadratic"
     scene = explorer.scene
     background, children = scene.background, len(scene.path_ax.get_children())
     full_draws, restored, drawn = [], [], []
