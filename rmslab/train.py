@@ -16,6 +16,8 @@ One module for every network in the course: the data and model builders (:func:`
 
   where :math:`W_l^{+}` is the weight after the optimizer's step (Frobenius norms). The first
   is what backpropagation hands the optimizer; the second is what the optimizer did with it.
+* :func:`tune`: the learning rate, on a grid, with the lowest training loss at the end of a
+  short run (the protocol the book uses to compare optimizers fairly).
 * :func:`gradient_through_time`: :math:`\|\partial L/\partial u_t\|` for each input step of a
   recurrent model, the quantity that vanishes with the distance :math:`T - t`.
 """
@@ -365,6 +367,47 @@ def fit(
         seconds=time.perf_counter() - start,
         model=model,
     )
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """What :func:`tune` found.
+
+    Attributes:
+        lrs: the grid, as given.
+        scores: score of each learning rate (``inf`` where the run diverged).
+        best_lr: the learning rate with the lowest score (the first on the grid on a tie).
+    """
+
+    lrs: tuple[float, ...]
+    scores: np.ndarray
+    best_lr: float
+
+
+def tune(task: Task, optimizer, lrs, steps: int, *, seed: int = 0, window: int = 50, **kwargs):
+    r"""Pick the learning rate of ``optimizer`` on the grid ``lrs`` by a short run of ``fit``.
+
+    Each learning rate trains for ``steps`` steps from the same seed; its score is the mean
+    minibatch training loss over the last ``window`` steps,
+    :math:`\frac{1}{w}\sum_{t > T - w} L_t`, or ``inf`` if the run diverged. The test set plays
+    no part, so the comparison that follows at the chosen rate is not tuned on it. ``kwargs``
+    go to :func:`fit` (other hyperparameters, ``batch_size``, ...); layer statistics are off.
+    Returns a :class:`Tuning`.
+    """
+    lrs = tuple(float(lr) for lr in lrs)
+    if not lrs or not all(lr > 0 for lr in lrs):
+        raise ValueError(f"lrs must be a non-empty sequence of positive numbers, got {lrs!r}")
+    steps = check_int("steps", steps, 1)
+    window = check_int("window", window, 1)
+    if window > steps:
+        raise ValueError(f"window must be at most steps = {steps}, got {window}")
+    scores = []
+    for lr in lrs:
+        history = fit(task, optimizer, steps, seed=seed, layer_stats=False, lr=lr, **kwargs)
+        diverged = history.diverged_at is not None
+        scores.append(np.inf if diverged else float(history.loss[-window:].mean()))
+    scores = np.array(scores)
+    return Tuning(lrs=lrs, scores=scores, best_lr=lrs[int(np.argmin(scores))])
 
 
 def gradient_through_time(model, inputs, targets, loss_fn) -> np.ndarray:

@@ -118,6 +118,17 @@ def hinton_rule(lr):
     return rule
 
 
+def dqn_rule(lr=2.5e-4):
+    # deepmind/dqn NeuralQLearner.lua: g = 0.95 g + 0.05 dw; g2 = 0.95 g2 + 0.05 dw^2;
+    # tmp = sqrt(g2 - g^2 + 0.01); w += lr * dw / tmp (dw is the negative gradient there)
+    def rule(x, g, mem, t):
+        gm = mem["g"] = 0.95 * mem.get("g", 0.0) + 0.05 * g
+        g2 = mem["g2"] = 0.95 * mem.get("g2", 0.0) + 0.05 * g * g
+        return x - lr * g / np.sqrt(g2 - gm * gm + 0.01)
+
+    return rule
+
+
 CASES = [
     ("torch", dict(), torch_rule(1e-2)),
     ("torch", dict(momentum=0.9, centered=True), torch_rule(1e-2, momentum=0.9, centered=True)),
@@ -140,6 +151,8 @@ CASES = [
     ),
     ("hinton", dict(), hinton_rule(1e-3)),
     ("hinton", dict(lr=0.05), hinton_rule(0.05)),
+    ("dqn", dict(), dqn_rule()),
+    ("dqn", dict(lr=0.1), dqn_rule(0.1)),
 ]
 
 
@@ -210,7 +223,7 @@ def test_preset_tables_are_printable_and_valid(table, factory):
 
 
 def test_rmsprop_presets_cover_the_contract_names():
-    assert set(optim.PRESETS) == {"torch", "tf1", "keras", "optax", "hinton"}
+    assert set(optim.PRESETS) == {"torch", "tf1", "keras", "optax", "hinton", "dqn"}
     assert set(optim.ADAGRAD_PRESETS) == {"torch", "optax"}
     assert (
         "lr" in optim.PRESETS["hinton"]["source"]
@@ -244,3 +257,12 @@ def test_presets_differ_where_the_frameworks_do():
     assert steps["keras"] == pytest.approx(1e-4 / math.sqrt(0.1 * 1e-8 + 1e-7), rel=1e-12)
     assert steps["tf1"] == pytest.approx(1e-4 / math.sqrt(0.9 + 0.1 * 1e-8 + 1e-10), rel=1e-12)
     assert steps["optax"] == pytest.approx(1e-4 / math.sqrt(0.1 * 1e-8 + 1e-8), rel=1e-12)
+
+
+def test_dqn_preset_is_centered_with_eps_inside_the_root():
+    # first step from zero averages: v = 0.05 g^2, gbar = 0.05 g, so v - gbar^2 = 0.0475 g^2
+    opt = optim.rmsprop_preset("dqn", lr=1.0)
+    for g in (1e-3, 1.0, 100.0):
+        step = -opt.step(np.zeros(1), np.array([g]), opt.init(np.zeros(1)))[0][0]
+        assert step == pytest.approx(g / math.sqrt(0.0475 * g * g + 0.01), rel=1e-12)
+    assert optim.PRESETS["dqn"]["lr"] == 2.5e-4 and "Mnih" in optim.PRESETS["dqn"]["source"]

@@ -169,3 +169,42 @@ def test_gradient_through_time_rejects_inputs_without_a_time_axis():
     task = train.adding_task("tanh", length=4, hidden=2, n_train=8, n_test=8)
     with pytest.raises(ValueError, match=r"^inputs must have shape \(batch, T, features\)"):
         train.gradient_through_time(task.build(), torch.ones(3, 4), torch.ones(3), task.loss_fn)
+
+
+def test_tune_scores_each_rate_by_the_end_of_its_training_loss(digits):
+    lrs = (1e-3, 1e-2, 1.0)
+    tuning = train.tune(digits, torch.optim.SGD, lrs, 12, seed=3, window=4)
+    assert tuning.lrs == lrs
+    for lr, score in zip(lrs, tuning.scores, strict=True):
+        history = train.fit(digits, torch.optim.SGD, 12, seed=3, lr=lr, layer_stats=False)
+        assert score == history.loss[-4:].mean()
+    assert tuning.best_lr == lrs[int(np.argmin(tuning.scores))]
+    assert len(set(tuning.scores)) == 3
+
+
+def test_tune_scores_a_diverged_run_as_infinite():
+    task = train.adding_task("tanh", length=5, hidden=4, n_train=64, n_test=16)
+    tuning = train.tune(task, torch.optim.SGD, (1e-2, 1e12), 60)
+    assert np.isfinite(tuning.scores[0]) and tuning.scores[1] == np.inf
+    assert tuning.best_lr == 1e-2
+
+
+def test_tune_passes_other_hyperparameters_to_the_optimizer(digits):
+    plain = train.tune(digits, torch.optim.SGD, (0.5,), 6, window=3)
+    heavy = train.tune(digits, torch.optim.SGD, (0.5,), 6, window=3, momentum=0.9)
+    history = train.fit(digits, torch.optim.SGD, 6, lr=0.5, momentum=0.9)
+    assert heavy.scores[0] == history.loss[-3:].mean() != plain.scores[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(lrs=()), "^lrs must be a non-empty sequence of positive numbers"),
+        (dict(lrs=(0.1, -1.0)), "^lrs must be a non-empty sequence of positive numbers"),
+        (dict(lrs=(0.1,), window=0), "^window must be"),
+        (dict(lrs=(0.1,), window=9), "^window must be at most steps = 8, got 9"),
+    ],
+)
+def test_tune_rejects_bad_grids_and_windows(digits, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        train.tune(digits, torch.optim.SGD, steps=8, **kwargs)

@@ -80,6 +80,22 @@ PRESETS: dict[str, dict] = {
         "and no learning rate: lr=1e-3 is the value later attributed to it "
         "(Ruder 2016), not from the slide",
     ),
+    "dqn": dict(
+        lr=2.5e-4,
+        beta=0.95,
+        eps=0.01,
+        eps_in_sqrt=True,
+        centered=True,
+        initial_square_avg=0.0,
+        lr_in_momentum=False,
+        decoupled_weight_decay=False,
+        safe=False,
+        source="Mnih et al. (2015), Nature 518, Extended Data Table 1 (learning rate 0.00025, "
+        "gradient momentum 0.95, squared gradient momentum 0.95, min squared gradient 0.01) "
+        "and deepmind/dqn dqn/NeuralQLearner.lua (g = 0.95 g + 0.05 dw, g2 = 0.95 g2 + "
+        "0.05 dw^2, step lr dw / sqrt(g2 - g^2 + 0.01): centered, eps inside the root, "
+        "both averages start at 0, no momentum)",
+    ),
 }
 
 ADAGRAD_PRESETS: dict[str, dict] = {
@@ -116,7 +132,7 @@ def _keywords(table: dict[str, dict], kind: str, name: str, overrides: dict) -> 
 def rmsprop_preset(name: str, **overrides) -> _common.Optimizer:
     """:func:`rmsprop` configured as ``PRESETS[name]``, with ``overrides`` applied on top.
 
-    ``name`` is one of ``"torch"``, ``"tf1"``, ``"keras"``, ``"optax"``, ``"hinton"``.
+    ``name`` is one of ``"torch"``, ``"tf1"``, ``"keras"``, ``"optax"``, ``"hinton"``, ``"dqn"``.
     """
     optimizer = rmsprop(**_keywords(PRESETS, "rmsprop", name, overrides))
     return optimizer._replace(name=f"rmsprop ({name})")
