@@ -74,3 +74,23 @@ def show_source(obj: Any):
     from IPython.display import Code
 
     return Code(inspect.getsource(obj), language="python")
+
+
+def markdown_table(header, rows):
+    """A Markdown table for :func:`glue`: ``| h1 | h2 |``, a ``|---|---|`` line, one line a row.
+
+    Cells are written with ``str``; each row must have one cell per header entry. Returns an
+    ``IPython.display.Markdown``, which ``{glue:md}`` (or ``{glue}``) shows as a table.
+    """
+    from IPython.display import Markdown
+
+    header = [str(h) for h in header]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for i, row in enumerate(rows):
+        cells = [str(c) for c in row]
+        if len(cells) != len(header):
+            raise ValueError(
+                f"rows[{i}] must have {len(header)} cells (one per header entry), got {len(cells)}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return Markdown("\n".join(lines))

@@ -6,6 +6,9 @@ r"""Measurements the chapters, labs, checkers and tests take from a run, written
   (for example a constant one), with no objective at all.
 * :func:`torch_path`: the iterates of a ``torch.optim`` optimizer on one parameter vector,
   driven by an analytic gradient or by a loss; the chapters compare it with :func:`rmslab.run.run`.
+* :func:`tail_gaps` and :func:`best_on_grid`: learning-rate (or any hyperparameter) tuning on a
+  grid with seeds, from one :func:`rmslab.run.sweep`: score every configuration by its mean
+  loss gap over the last steps, average over seeds, take the best grid point.
 
 This module imports torch only inside :func:`torch_path`.
 """
@@ -129,3 +132,47 @@ def torch_path(
         optimizer.step()
         path.append(x.detach().clone())
     return torch.stack(path).double().numpy()
+
+
+def tail_gaps(result, last: int | None = None, floor: float = 0.0) -> np.ndarray:
+    r"""Per configuration of a :class:`rmslab.run.SweepResult`, the mean gap over the last steps.
+
+    .. math:: s_i = \frac{1}{L} \sum_{t=T-L+1}^{T} \max\big(f(x_{t,i}) - f^*, \text{floor}\big)
+
+    over the last ``L = last`` recorded steps (default: every step after the start). A
+    configuration that diverged scores ``inf``; one that met ``tol`` early keeps its final gap
+    for the steps it did not take. ``floor`` (> 0) keeps a geometric mean finite.
+
+    Returns:
+        shape ``(n,)``, in the sweep's configuration order.
+    """
+    steps = result.losses.shape[0] - 1
+    last = steps if last is None else check_int("last", last, 1)
+    if last > steps:
+        raise ValueError(f"last must be an integer in [1, {steps}], got {last}")
+    gaps = result.losses[-last:] - (result.min_value or 0.0)
+    gaps = np.where(np.isnan(gaps), result.final_gaps, gaps)
+    score = np.maximum(gaps, float(floor)).mean(axis=0)
+    return np.where(result.diverged, np.inf, score)
+
+
+def best_on_grid(result, scores, geometric: bool = False) -> dict:
+    r"""The grid point with the smallest score averaged over seeds.
+
+    ``scores`` has one entry per configuration (e.g. :func:`tail_gaps`); the average over seeds
+    is arithmetic, or geometric (:math:`10^{\mathrm{mean}\,\log_{10} s}`) with
+    ``geometric=True``; a grid point where any seed scored ``inf`` is never chosen.
+
+    Returns:
+        ``{name: value for each grid axis, "score": averaged score}``, e.g.
+        ``{"lr": 0.1, "score": 1e-9}``.
+    """
+    scores = np.asarray(scores, dtype=float).reshape(result.shape)
+    with np.errstate(divide="ignore"):
+        per_point = 10 ** np.log10(scores).mean(axis=-1) if geometric else scores.mean(axis=-1)
+    per_point = np.where(np.isinf(scores).any(axis=-1), np.inf, per_point)
+    if not np.isfinite(per_point).any():
+        raise ValueError("every grid point diverged for some seed, so there is no best one")
+    index = np.unravel_index(np.argmin(per_point), per_point.shape)
+    point = {k: float(v[i]) for (k, v), i in zip(result.grid.items(), index, strict=True)}
+    return {**point, "score": float(per_point[index])}

@@ -76,3 +76,15 @@ def test_show_source_shows_the_real_code():
     code = book.show_source(book.glue)
     assert "def glue(name" in code.data
     assert "emit_glue(name, value, display=False)" in code.data
+
+
+def test_markdown_table_has_a_header_a_rule_and_one_line_per_row():
+    table = book.markdown_table(["method", "steps"], [("GD", 120), ("RMSProp", 7)])
+    assert table.data.splitlines() == [
+        "| method | steps |",
+        "|---|---|",
+        "| GD | 120 |",
+        "| RMSProp | 7 |",
+    ]
+    with pytest.raises(ValueError, match=r"^rows\[1\] must have 2 cells .*got 3$"):
+        book.markdown_table(["a", "b"], [(1, 2), (1, 2, 3)])

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from rmslab import optim, problems
-from rmslab.measure import first_below, gradient_path, step_lengths, torch_path
-from rmslab.run import run
+from rmslab.measure import (
+    best_on_grid,
+    first_below,
+    gradient_path,
+    step_lengths,
+    tail_gaps,
+    torch_path,
+)
+from rmslab.run import run, sweep
 
 
 def test_step_lengths_of_a_1d_path_are_absolute_differences():
@@ -91,3 +98,54 @@ def test_torch_path_needs_exactly_one_driver_and_a_valid_step_count():
     with pytest.raises(ValueError, match=r"^steps must be an integer >= 0, got -1$"):
         torch_path(make, [1.0], -1, grad=lambda x: x)
     assert torch_path(make, [1.0], np.int64(2), grad=lambda x: x).shape == (3, 1)
+
+
+def test_tail_gaps_follow_gd_closed_form_and_score_divergence_as_inf():
+    # GD on x^2/2 from 1: x_t = (1 - lr)^t, gap_t = (1 - lr)^(2t) / 2; lr = 2.5 grows 1.5^t.
+    result = sweep(optim.gd, problems.quadratic_1d(), {"lr": [0.5, 1.0, 2.5]}, steps=40)
+    t = np.arange(31, 41)
+    expected = 0.5 * 0.25**t
+    np.testing.assert_allclose(tail_gaps(result, last=10)[0], expected.mean(), rtol=1e-12)
+    assert tail_gaps(result, last=10)[1] == 0.0 and tail_gaps(result)[2] == np.inf
+    all_steps = 0.5 * 0.25 ** np.arange(1, 41)
+    np.testing.assert_allclose(tail_gaps(result)[0], all_steps.mean(), rtol=1e-12)
+    assert tail_gaps(result, floor=1e-30)[1] == 1e-30
+
+
+def test_tail_gaps_keep_the_final_gap_after_early_convergence():
+    result = sweep(optim.gd, problems.quadratic_1d(), {"lr": [0.5]}, steps=40, tol=1e-6)
+    stop = int(result.converged_at[0])
+    assert 0 < stop < 40
+    single = run(optim.gd(lr=0.5), problems.quadratic_1d(), steps=stop)
+    padded = np.r_[single.gaps[1:], np.full(40 - stop, single.gaps[-1])]
+    np.testing.assert_allclose(tail_gaps(result), [padded.mean()], rtol=1e-12)
+
+
+def test_best_on_grid_averages_seeds_like_separate_runs():
+    noisy = problems.noisy(problems.quadratic(kappa=10.0), sigma=0.5)
+    lrs, seeds = [0.01, 0.05, 0.15], (0, 1, 2)
+    result = sweep(optim.gd, noisy, {"lr": lrs}, seeds=seeds, steps=100)
+    by_hand = {
+        lr: [run(optim.gd(lr=lr), noisy, steps=100, seed=s).gaps[-20:].mean() for s in seeds]
+        for lr in lrs
+    }
+    arithmetic = {lr: np.mean(v) for lr, v in by_hand.items()}
+    geometric = {lr: np.exp(np.log(v).mean()) for lr, v in by_hand.items()}
+    scores = tail_gaps(result, last=20)
+    for chosen, means in (
+        (best_on_grid(result, scores), arithmetic),
+        (best_on_grid(result, scores, geometric=True), geometric),
+    ):
+        best = min(means, key=means.get)
+        assert chosen["lr"] == best
+        np.testing.assert_allclose(chosen["score"], means[best], rtol=1e-10)
+
+
+def test_best_on_grid_never_picks_a_point_where_a_seed_diverged():
+    result = sweep(optim.gd, problems.quadratic_1d(), {"lr": [0.1, 2.5]}, steps=30)
+    scores = tail_gaps(result)
+    assert best_on_grid(result, scores)["lr"] == 0.1
+    with pytest.raises(ValueError, match="^every grid point diverged"):
+        best_on_grid(result, np.full(2, np.inf))
+    with pytest.raises(ValueError, match=r"^last must be an integer in \[1, 30\], got 31$"):
+        tail_gaps(result, last=31)
