@@ -82,7 +82,7 @@ class History:
         eval_steps: steps after which the test set was evaluated.
         test_loss, test_accuracy: test loss and accuracy at ``eval_steps`` (accuracy ``nan``
             for regression).
-        diverged_at: first step whose loss or gradient was not finite, else ``None``.
+        diverged_at: first step whose loss or gradient norm was not finite, else ``None``.
         seconds: wall-clock time of the run.
         model: the trained model.
     """
@@ -265,9 +265,11 @@ def make_optimizer(optimizer, params, optimizer_kwargs: dict) -> torch.optim.Opt
 
 
 def all_finite(model: nn.Module) -> bool:
-    """Whether every gradient of ``model`` is finite (parameters without a gradient count as
-    finite)."""
-    return all(bool(torch.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)
+    """Whether the total norm of ``model``'s gradients is finite: no inf or NaN entry, and no
+    overflow of the norm in the gradients' precision (about 1e19 per entry in float32, which
+    counts as divergence). One fused norm instead of one check per tensor: cheap every step."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    return not grads or bool(torch.isfinite(nn.utils.get_total_norm(grads)))
 
 
 def fit(
@@ -305,7 +307,7 @@ def fit(
             turn off for tuning sweeps, which then get empty arrays).
 
     The run is deterministic: the same arguments give the same history, bit for bit. A step
-    whose loss or gradient is not finite stops the run and sets ``diverged_at``.
+    whose loss or gradient norm is not finite stops the run and sets ``diverged_at``.
     """
     steps = check_int("steps", steps, 1)
     seed = check_int("seed", seed, 0)

@@ -208,3 +208,14 @@ def test_tune_passes_other_hyperparameters_to_the_optimizer(digits):
 def test_tune_rejects_bad_grids_and_windows(digits, kwargs, message):
     with pytest.raises(ValueError, match=message):
         train.tune(digits, torch.optim.SGD, steps=8, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_one_bad_gradient_entry_stops_the_run_at_that_step(digits, bad):
+    def poison(step, model):
+        if step == 2:
+            model[2].weight.grad[0, 0] = bad
+
+    history = train.fit(digits, torch.optim.RMSprop, 5, lr=1e-2, on_gradient=poison)
+    assert history.diverged_at == 2 and len(history.loss) == 2
+    assert all(np.isfinite(p.detach()).all() for p in history.model.parameters())
