@@ -4,8 +4,9 @@ SHELL   := /bin/bash
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
-STAMP   := $(VENV)/.installed-stamp
+LEARNER_STAMP    := $(VENV)/.learner-stamp
 INSTRUCTOR_STAMP := $(VENV)/.instructor-stamp
+STAMP   := $(VENV)/.installed-stamp
 NOTEBOOKS := chapters labs
 # One BLAS/OpenMP thread per process: tests and notebooks run two at a time on two cores, and
 # oversubscribed BLAS threads made batched sweeps up to 10x slower here. Also makes runs repeatable.
@@ -20,23 +21,36 @@ help:
 	@echo "make book   build the HTML book into _build/html (creates .venv on first use)"
 	@echo "make test   lint, unit tests, every notebook under nbval, strict book build, browser tests"
 	@echo "make lint   ruff check and ruff format --check"
-	@echo "make lab    open the labs in JupyterLab"
+	@echo "make install  the learner's environment only (requirements.txt, torch CPU)"
+	@echo "make lab    open the student versions of the labs in JupyterLab"
 	@echo "make student       student versions of the labs (nbgrader) into _build/student"
 	@echo "make book-student  the book with student labs, no instructor pages: _build/student-book"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
-# (Re)install whenever the pins or the package metadata change.
-$(STAMP): requirements.txt pyproject.toml
+# PyTorch's CPU wheel index: on Linux requirements.txt pins torch's CPU build (`+cpu`), which is
+# there and not on PyPI, so no route can fetch PyPI's CUDA build. Only the torch line is looked up
+# there (where the index is unreachable, pip says so and uses what it finds elsewhere).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+# The learner's environment (requirements.txt): what `make install` gives a learner.
+$(LEARNER_STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@touch $(STAMP)
+	grep -E '^torch==' requirements.txt | xargs -d '\n' $(PIP) --extra-index-url $(TORCH_INDEX)
+	$(PIP) -r requirements.txt
+	@touch $@
 
-# Instructor tools (nbgrader, requirements-instructor.txt) on top of the same pins.
-$(INSTRUCTOR_STAMP): $(STAMP) requirements-instructor.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-instructor.txt
-	@touch $(INSTRUCTOR_STAMP)
+# Instructor tools (nbgrader, requirements-instructor.txt) on top of the learner's pins.
+$(INSTRUCTOR_STAMP): $(LEARNER_STAMP) requirements-instructor.txt
+	$(PIP) -r requirements-instructor.txt
+	@touch $@
 
-install: $(STAMP)
+# Everything that builds and tests the book (requirements-dev.txt) on top of both.
+$(STAMP): $(INSTRUCTOR_STAMP) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	@touch $@
+
+install: $(LEARNER_STAMP)
 
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
@@ -69,11 +83,17 @@ student: $(INSTRUCTOR_STAMP)
 	$(PY) tools/student_versions.py notebooks _build/student
 
 # The book built from the student versions, without the instructor pages.
-book-student: $(INSTRUCTOR_STAMP)
+book-student: $(STAMP)
 	$(PY) tools/student_versions.py book _build/student-book
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab labs/
+# JupyterLab on the student versions of the labs (never the instructor files in labs/), written
+# afresh into $(LAB_DIR)/labs: a learner's answers there are replaced on the next `make lab`,
+# so copy a lab elsewhere to keep it. JUPYTER=echo shows what would be opened.
+LAB_DIR ?= _build/lab
+JUPYTER ?= $(VENV)/bin/jupyter
+lab: $(INSTRUCTOR_STAMP)
+	$(PY) tools/student_versions.py notebooks $(LAB_DIR)
+	$(JUPYTER) lab $(LAB_DIR)/labs
 
 sync-url: $(STAMP)
 	$(PY) tools/sync_repo_url.py

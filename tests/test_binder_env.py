@@ -1,7 +1,9 @@
-"""Binder's environment (binder/) agrees with requirements.txt, except for a CPU-only torch.
+"""The learner's environment (requirements.txt) is lean, CPU-only, and Binder installs exactly it.
 
-repo2docker reads binder/ and ignores the top-level files when binder/ exists, so the two
-requirement files can drift apart silently; these tests stop that.
+requirements.txt is what a learner, `make install` and Binder install; requirements-instructor.txt
+adds nbgrader and requirements-dev.txt the tools that build and test the book. repo2docker reads
+binder/ and ignores the top-level files when binder/ exists, so binder/requirements.txt must
+include the learner's file and nothing else; these tests stop the files drifting apart.
 """
 
 import importlib.metadata
@@ -15,6 +17,28 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+LEARNER = ROOT / "requirements.txt"
+INSTRUCTOR = ROOT / "requirements-instructor.txt"
+DEV = ROOT / "requirements-dev.txt"
+BINDER = ROOT / "binder" / "requirements.txt"
+LINUX = {"sys_platform": "linux", "platform_system": "Linux"}
+MACOS = {"sys_platform": "darwin", "platform_system": "Darwin"}
+# What builds or tests the book, never what a learner runs.
+TOOLS = {
+    "jupyter-book",
+    "sphinx",
+    "sphinx-exercise",
+    "sphinx-proof",
+    "sphinxcontrib-bibtex",
+    "sphinx-mathjax-offline",
+    "nbval",
+    "pytest",
+    "pytest-xdist",
+    "hypothesis",
+    "playwright",
+    "ruff",
+    "nbgrader",
+}
 
 
 def requirement_lines(path: Path) -> list[str]:
@@ -25,50 +49,86 @@ def requirement_lines(path: Path) -> list[str]:
     ]
 
 
-def pins(path: Path) -> dict[str, str]:
-    """Package name -> pinned version, for every `name==version` line."""
-    found = {}
+def requirements(path: Path) -> list[Requirement]:
+    """Every `name==version` line of ``path`` (options and includes skipped); exact pins only."""
+    found = []
     for line in requirement_lines(path):
         if line.startswith("-"):
             continue
         requirement = Requirement(line)
         (specifier,) = requirement.specifier
         assert specifier.operator == "==", f"{path.name}: {line} is not an exact pin"
-        name = canonicalize_name(requirement.name)
-        assert name not in found, f"{path.name}: {name} pinned twice"
-        found[name] = specifier.version
+        found.append(requirement)
     return found
 
 
-TOP = ROOT / "requirements.txt"
-BINDER = ROOT / "binder" / "requirements.txt"
+def pins(path: Path, platform: dict[str, str] = LINUX) -> dict[str, str]:
+    """Package name -> pinned version on ``platform``, for the lines whose marker applies."""
+    found = {}
+    for requirement in requirements(path):
+        if requirement.marker and not requirement.marker.evaluate(platform):
+            continue
+        name = canonicalize_name(requirement.name)
+        assert name not in found, f"{path.name}: {name} pinned twice for {platform}"
+        found[name] = next(iter(requirement.specifier)).version
+    return found
 
 
-def test_binder_pins_the_same_packages_at_the_same_versions_except_torch():
-    top, binder = pins(TOP), pins(BINDER)
-    assert set(binder) == set(top)
-    differing = {name for name in top if top[name] != binder[name]}
-    assert differing <= {"torch"}, f"pins that disagree: {sorted(differing)}"
+def includes(path: Path) -> list[str]:
+    return [line.split()[1] for line in requirement_lines(path) if line.startswith("-r ")]
 
 
-def test_binder_torch_is_the_cpu_build_of_the_same_release():
-    top, binder = Version(pins(TOP)["torch"]), Version(pins(BINDER)["torch"])
-    assert binder.local == "cpu", "Binder must install the CPU-only torch wheel"
-    assert binder.public == top.public
+def test_the_learner_installs_what_the_notebooks_import_and_no_book_tools():
+    learner = pins(LEARNER)
+    assert {"numpy", "matplotlib", "ipywidgets", "torch", "scikit-learn", "jupyterlab"} <= set(
+        learner
+    )
+    assert not TOOLS & set(learner), (
+        f"book or test tools in requirements.txt: {TOOLS & set(learner)}"
+    )
+    assert requirement_lines(LEARNER)[-1] == "-e .", "rmslab itself comes last, from the root"
 
 
-def test_binder_reads_the_cpu_wheel_index_without_replacing_pypi():
-    options = [line for line in requirement_lines(BINDER) if line.startswith("-")]
-    assert f"--extra-index-url {CPU_INDEX}" in options
-    assert not any(line.startswith(("--index-url", "-i ")) for line in options)
+def test_the_tools_stack_on_the_learner_file_in_order():
+    """dev includes instructor, which includes the learner's file: one set of learner pins."""
+    assert includes(INSTRUCTOR) == ["requirements.txt"]
+    assert includes(DEV) == ["requirements-instructor.txt"]
+    assert set(pins(INSTRUCTOR)) == {"nbgrader"}
+    dev = pins(DEV)
+    assert TOOLS - {"nbgrader", "sphinx"} <= set(dev)
+    assert not set(dev) & set(pins(LEARNER)), "a learner pin repeated in requirements-dev.txt"
 
 
-def test_binder_installs_the_package_last_like_requirements_txt():
-    """repo2docker runs pip from the repository root, so `-e .` is the root, as in the top file."""
-    assert requirement_lines(BINDER)[-1] == requirement_lines(TOP)[-1] == "-e ."
+def test_linux_torch_is_the_cpu_build_and_other_systems_get_the_same_release():
+    linux, macos = Version(pins(LEARNER)["torch"]), Version(pins(LEARNER, MACOS)["torch"])
+    assert linux.local == "cpu", "on Linux only the CPU wheel may match (PyPI's is CUDA)"
+    assert macos.local is None and macos.public == linux.public
 
 
-@pytest.mark.parametrize("name", sorted(pins(TOP)))
+def test_binder_installs_the_learner_file_and_reads_the_cpu_index_beside_pypi():
+    assert requirement_lines(BINDER) == [f"--extra-index-url {CPU_INDEX}", "-r ../requirements.txt"]
+    assert (BINDER.parent / "../requirements.txt").resolve() == LEARNER
+
+
+def test_the_notebook_pin_accepts_the_pinned_jupyterlab():
+    """Binder's base image has a `notebook`; the pinned one must accept the pinned jupyterlab."""
+    learner = pins(LEARNER)
+    installed = importlib.metadata.version("notebook")
+    assert installed == learner["notebook"], "this environment does not have the pinned notebook"
+    wanted = [
+        Requirement(line)
+        for line in importlib.metadata.requires("notebook")
+        if canonicalize_name(Requirement(line).name) == "jupyterlab" and "extra" not in line
+    ]
+    assert wanted, "notebook no longer declares which jupyterlab it needs"
+    for requirement in wanted:
+        assert Version(learner["jupyterlab"]) in requirement.specifier, (
+            f"notebook {installed} needs jupyterlab{requirement.specifier}, "
+            f"requirements.txt pins {learner['jupyterlab']}"
+        )
+
+
+@pytest.mark.parametrize("name", sorted(pins(LEARNER)))
 def test_binder_python_satisfies_every_pinned_package(name):
     """binder/runtime.txt names a Python that every pinned release supports."""
     runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
@@ -87,3 +147,11 @@ def test_pin_parser_rejects_a_loose_pin(tmp_path):
     loose.write_text("numpy>=2\n")
     with pytest.raises(AssertionError, match="not an exact pin"):
         pins(loose)
+
+
+def test_pin_parser_rejects_a_package_pinned_twice_for_one_platform(tmp_path):
+    twice = tmp_path / "requirements.txt"
+    twice.write_text('torch==2.13.0+cpu ; sys_platform == "linux"\ntorch==2.13.0\n')
+    with pytest.raises(AssertionError, match="pinned twice"):
+        pins(twice)
+    assert pins(twice, MACOS) == {"torch": "2.13.0"}

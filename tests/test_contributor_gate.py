@@ -6,17 +6,15 @@ and run the notebook rule's regular expression the way pre-commit's `pygrep` doe
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+from rmslab.course.notebooks import notebooks
 
-import sync_repo_url  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CONFIG = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
 MAKEFILE = (ROOT / "Makefile").read_text()
@@ -47,7 +45,7 @@ def flags_outputs(text: str) -> bool:
 
 
 def test_ruff_hooks_use_the_pinned_ruff():
-    pinned = re.search(r"^ruff==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
+    pinned = re.search(r"^ruff==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.MULTILINE)
     for hook_id in ("ruff-check", "ruff-format"):
         assert hook(hook_id)["rev"] == f"v{pinned.group(1)}"
     assert "--check" in hook("ruff-format")["args"], "the hook must check, as `make lint` does"
@@ -61,7 +59,7 @@ def test_hooks_cover_the_paths_make_lint_covers():
     assert "$(VENV)/bin/ruff format --check $(LINTED)" in MAKEFILE
 
 
-@pytest.mark.parametrize("path", sync_repo_url.notebooks(ROOT), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", notebooks(ROOT), ids=lambda p: p.name)
 def test_no_outputs_rule_passes_the_committed_notebooks(path):
     assert not flags_outputs(path.read_text())
 

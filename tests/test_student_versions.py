@@ -7,17 +7,16 @@ solved and an unsolved copy of every lab. Needs nbgrader (requirements-instructo
 """
 
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+import rmslab.course.student as sv
+import rmslab.course.student_book as book
 
-import student_versions as sv  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 pytest.importorskip(
     "nbgrader",
@@ -154,12 +153,12 @@ def test_the_student_book_leaves_out_the_instructor_pages():
             {"caption": "For instructors", "chapters": [{"file": "instructors/index"}]},
         ],
     }
-    assert sv.student_toc(toc)["parts"] == toc["parts"][:1]
+    assert book.student_toc(toc)["parts"] == toc["parts"][:1]
 
 
 def test_links_to_instructor_pages_become_plain_text_in_the_student_book():
     text = "See {doc}`the kit <instructors/index>` or {doc}`instructors/exam`; {doc}`notation`."
-    assert sv.unlink_instructor_pages(text) == (
+    assert book.unlink_instructor_pages(text) == (
         "See the kit or `instructors/exam`; {doc}`notation`."
     )
 
@@ -182,7 +181,7 @@ def test_gated_chapter_solutions_are_cut_with_every_cell_inside_them():
             code("kept = True"),
         ]
     )
-    cut = sv.without_gated_solutions(nb)
+    cut = book.without_gated_solutions(nb)
     sources = [cell.source for cell in cut.cells]
     assert sources == [
         "```{exercise}\n:label: ex-a\nDo A.\n```",
@@ -197,7 +196,7 @@ def test_an_unclosed_gated_solution_is_an_error():
         cells=[nbformat.v4.new_markdown_cell("```{solution-start} ex-a\n```\nNo end.")]
     )
     with pytest.raises(ValueError, match="no matching solution-end"):
-        sv.without_gated_solutions(nb)
+        book.without_gated_solutions(nb)
 
 
 def test_every_chapter_loses_all_its_gated_solutions_and_keeps_its_exercises():
@@ -208,7 +207,7 @@ def test_every_chapter_loses_all_its_gated_solutions_and_keeps_its_exercises():
         original = nbformat.read(chapter, as_version=4)
         text = "\n".join(cell.source for cell in original.cells)
         gated += text.count("solution-start")
-        cut = sv.without_gated_solutions(nbformat.read(chapter, as_version=4))
+        cut = book.without_gated_solutions(nbformat.read(chapter, as_version=4))
         cut_text = "\n".join(cell.source for cell in cut.cells)
         assert "solution-start" not in cut_text and "solution-end" not in cut_text, chapter
         assert cut_text.count("```{exercise}") == text.count("```{exercise}"), chapter

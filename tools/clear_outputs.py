@@ -1,33 +1,25 @@
 """Remove outputs and execution counts from notebooks, as the course commits them.
 
-Usage: python tools/clear_outputs.py [NOTEBOOK ...]   (default: every chapter and lab)
+python tools/clear_outputs.py [NOTEBOOK ...]   # default: every chapter and lab
 """
 
-import sys
+from __future__ import annotations
+
+import argparse
 from pathlib import Path
 
-import nbformat
-from sync_repo_url import notebooks
+from rmslab.course import ROOT
+from rmslab.course.notebooks import clear_outputs, notebooks
 
 
-def clear(path: Path) -> bool:
-    """Clear one notebook in place; return whether it changed."""
-    nb = nbformat.read(path, as_version=4)
-    changed = False
-    for cell in nb.cells:
-        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
-            cell.outputs, cell.execution_count = [], None
-            changed = True
-    if changed:
-        nbformat.write(nb, path)
-    return changed
-
-
-def main(paths: list[str]) -> None:
-    for path in [Path(p) for p in paths] or notebooks():
-        if clear(path):
+def main(argv: list[str] | None = None) -> None:
+    parse = argparse.ArgumentParser(prog="clear_outputs.py", description=__doc__.split("\n")[0])
+    parse.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter and lab")
+    args = parse.parse_args(argv)
+    for path in args.notebooks or notebooks(ROOT):
+        if clear_outputs(path):
             print(f"cleared {path}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

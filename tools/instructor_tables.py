@@ -11,6 +11,7 @@ tests/test_instructor_guide.py fails when either file is stale.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import re
 import sys
@@ -104,11 +105,14 @@ def mistakes_table() -> str:
 TABLES = {"_labs.md": labs_table, "_mistakes.md": mistakes_table}
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
+    parse = argparse.ArgumentParser(prog="instructor_tables.py", description=__doc__.split("\n")[0])
+    parse.add_argument("--check", action="store_true", help="exit 1 if a table is out of date")
+    check = parse.parse_args(argv).check
     stale = []
     for name, make in TABLES.items():
         text, path = make(), GUIDE / name
-        if "--check" in argv:
+        if check:
             if not path.exists() or path.read_text() != text:
                 stale.append(name)
         else:
@@ -119,4 +123,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -1,59 +1,44 @@
-"""Keep every notebook's setup cell pointing at the repository named in `_config.yml`.
+"""Rewrite every notebook's setup cell (its first code cell) from the repository in `_config.yml`.
 
-`_config.yml` (`repository.url`) is the one place the repository address is written by hand.
-The first code cell of each notebook installs `rmslab` from that address when it is missing
-(on Colab); this script rewrites that cell from `setup_cell_source()`.  Run `make sync-url`
-after changing the address; `tests/test_notebooks.py` fails until the notebooks agree.
+    python tools/sync_repo_url.py          # rewrite the cells that differ (`make sync-url`)
+    python tools/sync_repo_url.py --check  # exit 1 and name the notebooks that differ
+
+`_config.yml` (`repository.url`) is the one place the repository address is written by hand; the
+cell's text is `rmslab.course.notebooks.setup_cell_source`. tests/test_notebooks.py fails until
+the notebooks agree.
 """
 
+from __future__ import annotations
+
+import argparse
+import sys
 from pathlib import Path
 
 import nbformat
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_DIRS = ("chapters", "labs")
-SETUP_TAG = "setup"
+from rmslab.course import ROOT
+from rmslab.course.notebooks import notebooks, repository_url, setup_cell, setup_cell_source
 
 
-def repository_url(root: Path = ROOT) -> str:
-    config = yaml.safe_load((root / "_config.yml").read_text())
-    return config["repository"]["url"].rstrip("/")
-
-
-def setup_cell_source(url: str) -> str:
-    return (
-        "# Setup: makes `rmslab` importable. Binder, a local clone and CI already have it;\n"
-        "# on Colab this installs it from the course repository (about a minute).\n"
-        "import importlib.util\n"
-        "import subprocess\n"
-        "import sys\n"
-        "\n"
-        'if importlib.util.find_spec("rmslab") is None:\n'
-        f'    REPO = "{url}"\n'
-        '    pip = [sys.executable, "-m", "pip", "install", "-q"]\n'
-        '    subprocess.run([*pip, f"git+{REPO}"], check=True)'
-    )
-
-
-def notebooks(root: Path = ROOT) -> list[Path]:
-    return sorted(p for d in NOTEBOOK_DIRS for p in (root / d).glob("*.ipynb"))
-
-
-def setup_cell(nb):
-    """The first code cell, which must be the setup cell."""
-    return next(c for c in nb.cells if c.cell_type == "code")
-
-
-def main() -> None:
-    source = setup_cell_source(repository_url())
-    for path in notebooks():
+def main(argv: list[str] | None = None) -> None:
+    parse = argparse.ArgumentParser(prog="sync_repo_url.py", description=__doc__.split("\n")[0])
+    parse.add_argument("--check", action="store_true", help="only report, change nothing")
+    parse.add_argument("--root", type=Path, default=ROOT, help="the course (default: this one)")
+    args = parse.parse_args(argv)
+    root = args.root.resolve()
+    source = setup_cell_source(repository_url(root))
+    stale = []
+    for path in notebooks(root):
         nb = nbformat.read(path, as_version=4)
         cell = setup_cell(nb)
         if cell.source != source:
-            cell.source = source
-            nbformat.write(nb, path)
-            print(f"updated {path.relative_to(ROOT)}")
+            stale.append(path.relative_to(root))
+            if not args.check:
+                cell.source = source
+                nbformat.write(nb, path)
+                print(f"updated {path.relative_to(root)}")
+    if args.check and stale:
+        sys.exit("setup cells differ from _config.yml in: " + ", ".join(map(str, stale)))
 
 
 if __name__ == "__main__":
