@@ -177,7 +177,7 @@ def test_tune_scores_each_rate_by_the_end_of_its_training_loss(digits):
     assert tuning.lrs == lrs
     for lr, score in zip(lrs, tuning.scores, strict=True):
         history = train.fit(digits, torch.optim.SGD, 12, seed=3, lr=lr, layer_stats=False)
-        assert score == history.loss[-4:].mean()
+        assert score == pytest.approx(history.loss[-4:].mean(), rel=1e-6)
     assert tuning.best_lr == lrs[int(np.argmin(tuning.scores))]
     assert len(set(tuning.scores)) == 3
 
@@ -193,7 +193,8 @@ def test_tune_passes_other_hyperparameters_to_the_optimizer(digits):
     plain = train.tune(digits, torch.optim.SGD, (0.5,), 6, window=3)
     heavy = train.tune(digits, torch.optim.SGD, (0.5,), 6, window=3, momentum=0.9)
     history = train.fit(digits, torch.optim.SGD, 6, lr=0.5, momentum=0.9)
-    assert heavy.scores[0] == history.loss[-3:].mean() != plain.scores[0]
+    assert heavy.scores[0] == pytest.approx(history.loss[-3:].mean(), rel=1e-6)
+    assert heavy.scores[0] != pytest.approx(plain.scores[0], rel=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -218,4 +219,55 @@ def test_one_bad_gradient_entry_stops_the_run_at_that_step(digits, bad):
 
     history = train.fit(digits, torch.optim.RMSprop, 5, lr=1e-2, on_gradient=poison)
     assert history.diverged_at == 2 and len(history.loss) == 2
-    assert all(np.isfinite(p.detach()).all() for p in history.model.parameters())
+    assert all(torch.isfinite(p).all() for p in history.model.parameters())
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "kwargs", "lrs"),
+    [
+        (torch.optim.SGD, dict(momentum=0.9), (0.1, 3.0)),
+        (torch.optim.RMSprop, dict(alpha=0.9), (1e-3, 1e-2)),
+        (torch.optim.Adam, dict(betas=(0.8, 0.99)), (1e-3, 1e-2)),
+    ],
+)
+def test_fit_many_runs_what_fit_runs_for_each_lr_and_seed(digits, optimizer, kwargs, lrs):
+    many = train.fit_many(digits, optimizer, 25, lrs=lrs, seeds=(0, 5), **kwargs)
+    assert many.loss.shape == (2, 2, 25) and many.test_accuracy.shape == (2, 2)
+    for i, lr in enumerate(lrs):
+        for j, seed in enumerate((0, 5)):
+            one = train.fit(digits, optimizer, 25, seed=seed, lr=lr, layer_stats=False, **kwargs)
+            np.testing.assert_allclose(many.loss[i, j], one.loss, rtol=1e-5)
+            assert many.test_loss[i, j] == pytest.approx(one.final_test_loss, rel=1e-5)
+            assert abs(many.test_accuracy[i, j] - one.final_test_accuracy) <= 1 / 397 + 1e-9
+    assert np.all(many.diverged_at == -1)
+
+
+def test_fit_many_isolates_a_diverged_run(digits):
+    many = train.fit_many(digits, torch.optim.SGD, 20, lrs=(1e-2, 1e38))
+    one = train.fit(digits, torch.optim.SGD, 20, lr=1e-2, layer_stats=False)
+    np.testing.assert_allclose(many.loss[0, 0], one.loss, rtol=1e-5)
+    start = many.diverged_at[1, 0]
+    assert 0 <= start < 20 and np.isnan(many.loss[1, 0, start:]).all()
+    assert np.isfinite(many.loss[1, 0, :start]).all()
+    assert np.isnan(many.test_accuracy[1, 0]) and np.isfinite(many.test_accuracy[0, 0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(lrs=(0.1,), lr=0.1), "^fit_many takes the learning rates as lrs="),
+        (dict(lrs=(0.1,), weight_decay=1e-4), "^fit_many takes the learning rates as lrs="),
+        (dict(lrs=()), "^lrs must be a non-empty sequence"),
+        (dict(lrs=(0.1,), seeds=()), "^seeds must hold at least one seed"),
+        (dict(lrs=(0.1,), seeds=(-1,)), "^seed must be"),
+    ],
+)
+def test_fit_many_rejects_bad_arguments(digits, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        train.fit_many(digits, torch.optim.SGD, 3, **kwargs)
+
+
+def test_fit_many_needs_an_mlp():
+    task = train.adding_task("tanh", length=4, hidden=2, n_train=8, n_test=8)
+    with pytest.raises(ValueError, match="^fit_many needs a digits_mlp task"):
+        train.fit_many(task, torch.optim.SGD, 3, lrs=(0.1,))
