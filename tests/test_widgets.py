@@ -128,3 +128,37 @@ def test_animation_frame_image_carries_alt_text():
         "quadratic", "RMSProp", vary="lr", values=[0.05], steps=5, alt='Paths "as lr grows"'
     )
     assert 'alt="Paths &quot;as lr grows&quot;"' in custom.data
+
+
+def test_adam_starts_with_beta1_0_9_and_the_slider_says_so():
+    exp = widgets.explorer(problem="quadratic", optimizer="Adam", lr=0.1, steps=20)
+    slider = exp.controls["momentum"]
+    assert slider.value == 0.9 and slider.description == "beta1"
+    expected = run(optim.adam(lr=0.1, betas=(0.9, 0.9), eps=1e-8), problems.quadratic(20.0), 20)
+    np.testing.assert_allclose(path_data(exp), expected.xs, rtol=1e-12)
+    exp.controls["optimizer"].value = "Momentum"  # the slider means momentum again: reset to 0
+    assert slider.value == 0.0 and slider.description == "momentum"
+    exp.controls["optimizer"].value = "Adam"
+    assert slider.value == 0.9 and slider.description == "beta1"
+    explicit = widgets.explorer(optimizer="Adam", momentum=0.5, steps=5)
+    assert explicit.controls["momentum"].value == 0.5
+
+
+def test_slider_descriptions_fit_their_width(explorer):
+    """ipywidgets cuts a description longer than description_width; at 13 px sans-serif a
+    character is at most about 10 px wide (the old 70 px cut "momentum" off)."""
+    sliders = {k: c for k, c in explorer.controls.items() if k in widgets.HYPERPARAMETERS}
+    assert len(sliders) == 4
+    for name, control in sliders.items():
+        width = int(control.style.description_width.removesuffix("px"))
+        assert width >= 10 * len(control.description), name
+
+
+def test_public_names_stay_importable_from_the_package():
+    from rmslab.widgets import animation, catalogue, live, scene
+
+    assert widgets.explorer is live.explorer and widgets.Scene is scene.Scene
+    assert widgets.animation_html is animation.animation_html
+    assert widgets.PROBLEMS is catalogue.PROBLEMS and widgets.OPTIMIZERS is catalogue.OPTIMIZERS
+    for name in widgets.__all__:
+        assert getattr(widgets, name) is not None
