@@ -5,6 +5,10 @@ message for the student; :func:`run_check` turns either into a printed :class:`C
 Everything a student's function can do wrong (raise, return None, the wrong type or shape,
 NaN, change its input in place) becomes a :class:`Mistake` here, so no checker ever raises.
 
+Every call of a student's function goes through :func:`call`, which runs it under
+:data:`TIME_LIMIT` (:func:`run_with_time_limit`), so a loop that never ends becomes a message
+too, not a notebook that hangs.
+
 Step functions (one optimizer step with its state passed in and returned) share one driver,
 :func:`check_step`: it runs the student's function on a few cases and, when an answer is
 wrong, compares it with the answers that known mistakes produce to say which mistake it is.
@@ -12,7 +16,10 @@ wrong, compares it with the answers that known mistakes produce to say which mis
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import textwrap
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +30,10 @@ import numpy as np
 #: Relative tolerance for "the same answer": far above float64 rounding in a few operations,
 #: far below the gap between a right answer and any catalogued mistake on the checkers' cases.
 RTOL = 1e-8
+
+#: Seconds of wall-clock time a student's function may take in a check. Every right answer in
+#: the labs returns in well under a second, even on a busy machine.
+TIME_LIMIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -95,17 +106,142 @@ def close(actual: Any, expected: Any, rtol: float = RTOL) -> bool:
         return bool(np.allclose(actual, expected, rtol=rtol, atol=rtol * 1e-3 * scale))
 
 
-def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Call the student's function; turn any exception into a :class:`Mistake`.
+class _OutOfTime(BaseException):
+    """Raised inside a student's function whose time is up.
 
-    Numpy floating-point warnings are silenced: a diverging student answer is judged by its
-    value, not by a warning printed in the middle of the feedback.
+    A ``BaseException``, like ``KeyboardInterrupt``, so that a student's ``except Exception:``
+    inside the loop cannot swallow it.
+    """
+
+
+_limits = threading.local()  # .active: this thread is already inside run_with_time_limit
+
+
+def _alarm(signum, frame):
+    raise _OutOfTime
+
+
+def _limit_by_signal(fn: Callable, args: tuple, seconds: float) -> Any:
+    """Main thread on Unix: SIGALRM interrupts the function between two bytecodes.
+
+    The alarm repeats every half second until the function has stopped, in case its code
+    catches one with a bare ``except:``. (A loop that catches *every* exception and goes on
+    cannot be stopped from inside its thread; the kernel's interrupt button cannot stop it
+    either.) The previous handler is restored.
+    """
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+            return fn(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    except _OutOfTime:  # also if it came between the return and the disarming
+        raise TimeoutError(seconds) from None
+
+
+def _limit_by_thread(fn: Callable, args: tuple, seconds: float) -> Any:
+    """Anywhere else (a worker thread, Windows): run ``fn`` in a daemon thread and wait.
+
+    When time is up, :class:`_OutOfTime` is raised inside that thread (CPython's
+    ``PyThreadState_SetAsyncExc``), which stops any loop of Python code. A function stuck
+    inside one long C call, or one that catches every exception inside its loop, cannot be
+    stopped: the check gives up on it after a second and says so (``TimeoutError`` with a
+    second argument ``"still running"``); the thread is a daemon, so it never keeps the
+    interpreter from exiting.
+    """
+    box: dict[str, Any] = {}
+
+    def target():
+        _limits.active = True
+        try:
+            box["value"] = fn(*args)
+        except _OutOfTime:
+            pass
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="rmslab-check", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    for _ in range(10):  # again and again, in case the function catches it
+        if not worker.is_alive():
+            break
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(worker.ident), ctypes.py_object(_OutOfTime)
+        )
+        worker.join(0.1)
+    if worker.is_alive():
+        raise TimeoutError(seconds, "still running")
+    if "error" in box:
+        raise box["error"]
+    if "value" not in box:
+        raise TimeoutError(seconds)
+    return box["value"]
+
+
+def run_with_time_limit(fn: Callable, args: tuple = (), seconds: float | None = None) -> Any:
+    """Return ``fn(*args)``, or raise ``TimeoutError`` if it has not returned after ``seconds``.
+
+    ``seconds`` defaults to :data:`TIME_LIMIT`. In the main thread on Unix (a Jupyter kernel,
+    a pytest or pytest-xdist worker) a SIGALRM timer interrupts the function, unless another
+    timer is already set (pytest-timeout, say): then, and in any other thread, the function
+    runs in a worker thread that is stopped when time is up. A call made while another one
+    is running under a limit (a student's function calling a checker) runs under the outer
+    limit. Exceptions raised by ``fn`` reach the caller unchanged.
+    """
+    seconds = TIME_LIMIT if seconds is None else float(seconds)
+    if not seconds > 0:
+        raise ValueError(f"seconds must be a positive number of seconds, got {seconds!r}")
+    if getattr(_limits, "active", False):
+        return fn(*args)
+    use_signal = (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    _limits.active = True
+    try:
+        if use_signal:
+            return _limit_by_signal(fn, args, seconds)
+        return _limit_by_thread(fn, args, seconds)
+    finally:
+        _limits.active = False
+
+
+#: What :func:`call` suggests when a function without a loop of its own runs out of time.
+NO_LOOP_HINT = "This function needs no loop: look for a `while` loop whose condition never changes."
+
+
+def call(fn: Callable, *args: Any, loop_hint: str = NO_LOOP_HINT) -> Any:
+    """Call the student's function under the time limit; turn any exception into a Mistake.
+
+    ``loop_hint`` says what probably loops forever if the function runs out of time, e.g.
+    "Does the loop carry `v` forward?". Numpy floating-point warnings are silenced: a
+    diverging student answer is judged by its value, not by a warning printed in the middle
+    of the feedback.
     """
     name = fn_name(fn)
-    try:
+
+    def quietly():
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return fn(*args, **kwargs)
+            return fn(*args)
+
+    try:
+        return run_with_time_limit(quietly)
+    except TimeoutError as timeout:
+        stopped = (
+            "the check gave up on it, but it is still running in the background (restart "
+            "the kernel if the notebook slows down)"
+            if "still running" in timeout.args
+            else "so the check stopped it"
+        )
+        raise Mistake(
+            f"`{name}` did not return within {timeout.args[0]:g} s, {stopped}: it probably "
+            f"loops forever. {loop_hint}"
+        ) from None
     except NotImplementedError:
         raise Mistake(
             f"`{name}` is not implemented yet: replace the `raise NotImplementedError` line "
@@ -118,10 +254,10 @@ def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         ) from None
 
 
-def call_pure(fn: Callable, inputs: dict[str, Any]) -> Any:
+def call_pure(fn: Callable, inputs: dict[str, Any], loop_hint: str = NO_LOOP_HINT) -> Any:
     """Call ``fn`` with ``inputs`` (in order) and check that it changed none of its arrays."""
     before = {k: v.copy() for k, v in inputs.items() if isinstance(v, np.ndarray)}
-    result = call(fn, *inputs.values())
+    result = call(fn, *inputs.values(), loop_hint=loop_hint)
     for key, copy in before.items():
         if not np.array_equal(inputs[key], copy, equal_nan=True):
             raise Mistake(
@@ -286,6 +422,7 @@ def check_step(
     outputs: Sequence[str],
     reference: Callable[..., tuple],
     diagnoses: Sequence[Diagnosis],
+    loop_hint: str = NO_LOOP_HINT,
 ) -> None:
     """Run ``fn`` on each case (a dict of inputs, in the function's argument order).
 
@@ -295,7 +432,7 @@ def check_step(
     name = fn_name(fn)
     for inputs in cases:
         shape = np.shape(next(iter(inputs.values())))
-        got = as_outputs(call_pure(fn, inputs), name, outputs, shape)
+        got = as_outputs(call_pure(fn, inputs, loop_hint), name, outputs, shape)
         expected = reference(*inputs.values())
         expected = expected if isinstance(expected, tuple) else (expected,)
         diagnose(name, inputs, got, expected, outputs, diagnoses)

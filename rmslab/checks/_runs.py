@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from rmslab.checks._core import (
+    NO_LOOP_HINT,
     Diagnosis,
     Mistake,
     as_array,
@@ -42,14 +43,16 @@ def check_trajectory(
     expected: np.ndarray,
     diagnoses: Sequence[Diagnosis],
     near_miss: str | None = None,
+    loop_hint: str = NO_LOOP_HINT,
 ) -> None:
     """Compare ``fn(*inputs.values())`` with the iterates ``expected`` (row t is x_t).
 
     Raises :class:`Mistake` naming an off-by-one error, a catalogued mistake, ``near_miss``
     if the run agrees to 1e-4 but not to full precision, or else the first wrong row.
+    ``loop_hint`` says what probably loops if the function runs out of time.
     """
     name = fn_name(fn)
-    raw = call_pure(fn, inputs)
+    raw = call_pure(fn, inputs, loop_hint)
     _row_count_mistakes(raw, expected)
     got = as_array(raw, f"`{name}`'s result", expected.shape)
     if not close(got[0], expected[0]):

@@ -198,7 +198,8 @@ def check_rare_feature_boost(rare_feature_boost: Callable, *, quiet: bool = Fals
 
     def checker() -> str:
         for period in (10, 4):
-            boost = as_number(call(rare_feature_boost, period), name)
+            hint = "Does the loop run a fixed 1000 steps and carry `s` forward?"
+            boost = as_number(call(rare_feature_boost, period, loop_hint=hint), name)
             sums = _rare_feature_sums(period, 1000)
             answer = np.sqrt(sums[0] / sums[1])
             wrong = [

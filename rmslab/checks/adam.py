@@ -479,7 +479,7 @@ def check_early_steps(largest_early_steps: Callable, *, quiet: bool = False) -> 
     name = fn_name(largest_early_steps)
 
     def checker() -> str:
-        result = call(largest_early_steps)
+        result = call(largest_early_steps, loop_hint="Do both runs stop after 50 steps?")
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise Mistake(
                 f"`{name}` should return two numbers, `rmsprop_largest, adam_largest`, but "

@@ -23,6 +23,11 @@ from rmslab.checks._core import (
 from rmslab.checks._runs import check_trajectory
 
 _RNG_SEED = 20261124
+_RUN_HINT = "Does the loop run a fixed number of steps, `for _ in range(steps)`?"
+_SEARCH_HINT = (
+    "Does the search stop after a fixed number of halvings, and each trial run after a "
+    "fixed number of steps?"
+)
 
 GD_STEP_MISTAKES = [
     Diagnosis(
@@ -75,7 +80,7 @@ def check_gd_run(gd_run: Callable, *, quiet: bool = False) -> CheckResult:
             ),
         ]
         inputs = dict(grad=grad, x0=x0, lr=lr, steps=steps)
-        check_trajectory(gd_run, inputs, expected, mistakes)
+        check_trajectory(gd_run, inputs, expected, mistakes, loop_hint=_RUN_HINT)
         return f"`{name}` returns the {steps + 1} iterates x_0, ..., x_{steps}."
 
     return run_check(checker, quiet=quiet)
@@ -87,7 +92,7 @@ def check_largest_stable_lr(largest_stable_lr: Callable, *, quiet: bool = False)
 
     def checker() -> str:
         for curvature in (1.0, 4.0):
-            estimate = as_number(call(largest_stable_lr, curvature), name)
+            estimate = as_number(call(largest_stable_lr, curvature, loop_hint=_SEARCH_HINT), name)
             limit = 2.0 / curvature
             if np.isclose(estimate, 1.0 / curvature, rtol=0.02):
                 raise Mistake(
@@ -118,7 +123,7 @@ def check_measured_rate(measured_rate: Callable, *, quiet: bool = False) -> Chec
 
     def checker() -> str:
         for kappa in (4.0, 20.0):
-            rate = as_number(call(measured_rate, kappa), name)
+            rate = as_number(call(measured_rate, kappa, loop_hint=_RUN_HINT), name)
             theory = (kappa - 1) / (kappa + 1)
             if np.isclose(rate, theory**2, rtol=0.01):
                 raise Mistake(

@@ -33,6 +33,7 @@ from rmslab.checks._core import (
 from rmslab.checks._runs import check_trajectory
 
 _SEED = 20261202
+_RUN_HINT = "Does the loop run a fixed number of steps, `for _ in range(steps)`?"
 
 
 def _reference_step(x, g, b, lr, mu):
@@ -151,7 +152,7 @@ def check_momentum_run(momentum_run: Callable, *, quiet: bool = False) -> CheckR
             x, state = opt.step(xs[-1], grad(xs[-1]), state)
             xs.append(x)
         inputs = dict(grad=grad, x0=x0, lr=lr, mu=mu, steps=steps)
-        check_trajectory(momentum_run, inputs, np.array(xs), RUN_MISTAKES)
+        check_trajectory(momentum_run, inputs, np.array(xs), RUN_MISTAKES, loop_hint=_RUN_HINT)
         return f"`{name}` carries the buffer from step to step and returns all {steps + 1} points."
 
     return run_check(checker, quiet=quiet)
@@ -225,7 +226,7 @@ def check_momentum_rate(momentum_rate: Callable, *, quiet: bool = False) -> Chec
 
     def checker() -> str:
         for kappa in (10.0, 100.0):
-            rate = as_number(call(momentum_rate, kappa), name)
+            rate = as_number(call(momentum_rate, kappa, loop_hint=_RUN_HINT), name)
             theory = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
             gd = (kappa - 1) / (kappa + 1)
             if np.isclose(rate, gd, rtol=0.01):

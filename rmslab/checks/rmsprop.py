@@ -252,7 +252,11 @@ def check_steps_to_settle(steps_to_settle: Callable, *, quiet: bool = False) -> 
 
     def checker() -> str:
         for beta in (0.9, 0.99):
-            count = as_number(call(steps_to_settle, beta), name)
+            hint = (
+                "Does the loop carry `x` and `v` forward, so that the step can shrink to "
+                "1.1 lr and end it?"
+            )
+            count = as_number(call(steps_to_settle, beta, loop_hint=hint), name)
             answer = _settling_step(beta)
             wrong = [
                 (
@@ -352,7 +356,8 @@ def check_eps_placement_ratio(eps_placement_ratio: Callable, *, quiet: bool = Fa
     def checker() -> str:
         answers = {}
         for g in (1e-6, 1e-4, 1.0):
-            ratio = as_number(call(eps_placement_ratio, g), name)
+            hint = "Does each run stop after 2000 steps, and carry `v` forward?"
+            ratio = as_number(call(eps_placement_ratio, g, loop_hint=hint), name)
             answer = answers[g] = _steady_step_ratio(g)
             first = _steady_step_ratio(g, steps=1)
             wrong = [
@@ -452,6 +457,7 @@ def check_torch_rmsprop(torch_rmsprop_run: Callable, *, quiet: bool = False) -> 
             inputs,
             expected,
             TORCH_MISTAKES,
+            loop_hint="Does the loop run exactly `steps` times?",
             near_miss=(
                 "that is float32 precision. Create the parameter with `dtype=torch.float64` "
                 "(and convert the gradients to float64 too)."
