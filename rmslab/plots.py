@@ -201,27 +201,6 @@ def loss_curves(trajectories, ax=None, logy: bool = True, title=None):
     return fig
 
 
-def effective_lr_plot(traj, ax=None, coords=None, lr=None, title=None):
-    """Per-coordinate effective step size :math:`-\\Delta x_{t,i} / g_{t,i}` against step ``t``
-    on a log scale (for RMSProp, :math:`\\eta / (\\sqrt{v_{t,i}} + \\epsilon)`); ``coords``
-    selects coordinates (default: all), ``lr`` draws the base learning rate for reference."""
-    eff = np.asarray(traj.effective_lr)
-    if eff.ndim != 2:
-        raise ValueError(f"traj must be a single run with effective_lr (T, dim), got {eff.shape}")
-    coords = range(eff.shape[1]) if coords is None else list(coords)
-    fig, ax = new_axes(ax)
-    for k, i in enumerate(coords):
-        color = _CYCLE[k % len(_CYCLE)]
-        ax.plot(np.arange(len(eff)), eff[:, i], color=color, label=f"coordinate $x_{{{i + 1}}}$")
-    if lr is not None:
-        ax.axhline(lr, color="0.4", linestyle="--", linewidth=1.2, label=f"base lr = {lr:g}")
-    ax.set_yscale("log")
-    ax.set_xlabel("step t")
-    ax.set_ylabel("effective step size $-\\Delta x_i / g_i$")
-    finish(ax, len(coords) + (lr is not None), title or traj.name)
-    return fig
-
-
 #: Axis labels for common hyperparameter names.
 HYPERPARAMETER_LABELS = {
     "lr": "learning rate $\\eta$",
@@ -291,34 +270,3 @@ def draw_cells(ax, values, x_values, y_values):
     ax.tick_params(axis="x", labelrotation=45)
     ax.grid(False)
     ax.figure.colorbar(mesh, ax=ax)
-
-
-def step_size_1d(lrs=(0.4, 1.7, 2.1), L: float = 1.0, steps: int = 12):
-    """Gradient descent on :math:`f(x) = \\tfrac{L}{2} x^2` from :math:`x_0 = 1` for several
-    step sizes: :math:`x_{t+1} = (1 - \\eta L)\\, x_t`. Left, the iterates on the parabola;
-    right, :math:`|x_t|` on a log scale, labelled with the regime (:math:`\\eta L < 1` monotone,
-    :math:`1 < \\eta L < 2` oscillating, :math:`\\eta L > 2` divergent)."""
-    lrs = [float(lr) for lr in lrs]
-    if not lrs or any(not (np.isfinite(lr) and lr > 0) for lr in lrs):
-        raise ValueError(f"lrs must be a non-empty sequence of values in (0, inf), got {lrs}")
-    if not (np.isfinite(L) and L > 0):
-        raise ValueError(f"L must be in (0, inf), got {L}")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    grid = np.linspace(-1.6, 1.6, 200)
-    left.plot(grid, 0.5 * L * grid**2, color="0.6", linewidth=1.2, label="$f(x) = Lx^2/2$")
-    for lr, color in zip(lrs, series_colors([f"lr {lr}" for lr in lrs]), strict=True):
-        xs = (1.0 - lr * L) ** np.arange(steps + 1)
-        ratio = lr * L
-        regime = "monotone" if ratio < 1 else "oscillates" if ratio < 2 else "diverges"
-        label = f"$\\eta = {lr:g}$ ($\\eta L = {ratio:g}$, {regime})"
-        shown = np.abs(xs) <= 1.6
-        left.plot(xs[shown], 0.5 * L * xs[shown] ** 2, "-o", color=color, markersize=4, label=label)
-        right.plot(np.arange(steps + 1), np.abs(xs), "-o", color=color, markersize=3, label=label)
-    left.set_xlabel("position x")
-    left.set_ylabel("loss f(x)")
-    right.set_yscale("log")
-    right.set_xlabel("step t")
-    right.set_ylabel("distance to minimizer $|x_t|$")
-    left.legend(fontsize=8)
-    right.legend(fontsize=8)
-    return fig

@@ -103,25 +103,6 @@ def test_single_series_has_no_legend_and_accepts_given_axes():
     assert out is fig and ax.get_legend() is None and ax.get_yscale() == "linear"
 
 
-def test_effective_lr_plot_one_line_per_coordinate_and_reference():
-    traj = straight_line("RMSProp", [1.0, 2.0, 3.0])
-    traj = Trajectory(
-        traj.xs,
-        traj.losses,
-        traj.grad_norms,
-        np.outer(np.ones(10), [0.1, 1.0, 10.0]),
-        None,
-        None,
-        "RMSProp",
-        0.0,
-    )
-    ax = plots.effective_lr_plot(traj, coords=[0, 2], lr=0.5).axes[0]
-    lines = ax.get_lines()
-    assert [tuple(np.unique(line.get_ydata())) for line in lines] == [(0.1,), (10.0,), (0.5,)]
-    assert legend_texts(ax) == ["coordinate $x_{1}$", "coordinate $x_{3}$", "base lr = 0.5"]
-    assert ax.get_yscale() == "log" and "step" in ax.get_xlabel() and "Delta" in ax.get_ylabel()
-
-
 def fake_sweep(means_by_seed, diverged=None):
     """A SweepResult over lr (3 values) x beta (2 values) x seeds built by hand."""
     from rmslab.run import SweepResult
@@ -172,16 +153,3 @@ def test_heatmap_single_seed_has_one_panel_and_rejects_bad_axes():
     assert len([ax for ax in fig.axes if ax.get_title()]) == 1
     with pytest.raises(ValueError, match="two different grid axes"):
         plots.heatmap(fake_sweep(np.full((3, 2, 1), 0.5)), x="lr", y="lr")
-
-
-def test_step_size_1d_iterates_follow_the_gd_recursion():
-    fig = plots.step_size_1d(lrs=(0.4, 1.7, 2.1), L=1.0, steps=6)
-    left, right = fig.axes
-    series = [line for line in right.get_lines()]
-    assert len(series) == 3 and len(legend_texts(right)) == 3
-    np.testing.assert_allclose(series[1].get_ydata(), 0.7 ** np.arange(7))  # |1 - 1.7|^t
-    labels = legend_texts(left)
-    assert "monotone" in labels[1] and "oscillates" in labels[2] and "diverges" in labels[3]
-    assert right.get_yscale() == "log" and right.get_xlabel() == "step t"
-    with pytest.raises(ValueError, match="lrs"):
-        plots.step_size_1d(lrs=(0.1, -1.0))
