@@ -535,15 +535,17 @@ class Tuning:
         lrs: the grid, as given.
         scores: score of each learning rate (``inf`` where the run diverged).
         best_lr: the learning rate with the lowest score (the first on the grid on a tie).
+        runs: the runs behind the scores, as a :class:`ManyHistory` of shape ``(lrs, 1)``.
     """
 
     lrs: tuple[float, ...]
     scores: np.ndarray
     best_lr: float
+    runs: ManyHistory
 
 
 def tune(task: Task, optimizer, lrs, steps: int, *, seed: int = 0, window: int = 50, **kwargs):
-    r"""Pick the learning rate of ``optimizer`` on the grid ``lrs`` by a short run.
+    r"""Pick the learning rate of ``optimizer`` on the grid ``lrs``.
 
     Each learning rate trains for ``steps`` steps from the same seed; its score is the mean
     minibatch training loss over the last ``window`` steps,
@@ -559,17 +561,29 @@ def tune(task: Task, optimizer, lrs, steps: int, *, seed: int = 0, window: int =
     if window > steps:
         raise ValueError(f"window must be at most steps = {steps}, got {window}")
     if task.classification:
-        losses = fit_many(task, optimizer, steps, lrs=lrs, seeds=(seed,), **kwargs).loss[:, 0]
+        runs = fit_many(task, optimizer, steps, lrs=lrs, seeds=(seed,), **kwargs)
     else:
-        losses = []
-        for lr in lrs:
-            history = fit(task, optimizer, steps, seed=seed, layer_stats=False, lr=lr, **kwargs)
-            diverged = history.diverged_at is not None
-            losses.append(np.full(steps, np.nan) if diverged else history.loss)
-        losses = np.array(losses)
-    scores = losses[:, -window:].mean(axis=1)
+        start = time.perf_counter()
+        histories = [
+            fit(task, optimizer, steps, seed=seed, layer_stats=False, lr=lr, **kwargs) for lr in lrs
+        ]
+        loss = np.full((len(lrs), 1, steps), np.nan)
+        for i, history in enumerate(histories):
+            loss[i, 0, : len(history.loss)] = history.loss
+        runs = ManyHistory(
+            lrs=lrs,
+            seeds=(seed,),
+            loss=loss,
+            test_loss=np.array([[h.final_test_loss] for h in histories]),
+            test_accuracy=np.array([[h.final_test_accuracy] for h in histories]),
+            diverged_at=np.array(
+                [[-1 if h.diverged_at is None else h.diverged_at] for h in histories]
+            ),
+            seconds=time.perf_counter() - start,
+        )
+    scores = runs.loss[:, 0, -window:].mean(axis=1)
     scores[~np.isfinite(scores)] = np.inf
-    return Tuning(lrs=lrs, scores=scores, best_lr=lrs[int(np.argmin(scores))])
+    return Tuning(lrs=lrs, scores=scores, best_lr=lrs[int(np.argmin(scores))], runs=runs)
 
 
 def gradient_through_time(model, inputs, targets, loss_fn) -> np.ndarray:

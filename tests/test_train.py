@@ -187,6 +187,12 @@ def test_tune_scores_a_diverged_run_as_infinite():
     tuning = train.tune(task, torch.optim.SGD, (1e-2, 1e12), 60)
     assert np.isfinite(tuning.scores[0]) and tuning.scores[1] == np.inf
     assert tuning.best_lr == 1e-2
+    assert tuning.runs.loss.shape == (2, 1, 60) and tuning.runs.diverged_at[0, 0] == -1
+    stop = tuning.runs.diverged_at[1, 0]
+    assert 0 <= stop < 60 and np.isnan(tuning.runs.loss[1, 0, stop:]).all()
+    history = train.fit(task, torch.optim.SGD, 60, lr=1e-2)
+    np.testing.assert_array_equal(tuning.runs.loss[0, 0], history.loss)
+    assert tuning.runs.test_loss[0, 0] == history.final_test_loss
 
 
 def test_tune_passes_other_hyperparameters_to_the_optimizer(digits):
