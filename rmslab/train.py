@@ -535,7 +535,7 @@ class Tuning:
         lrs: the grid, as given.
         scores: score of each learning rate (``inf`` where the run diverged).
         best_lr: the learning rate with the lowest score (the first on the grid on a tie).
-        runs: the runs behind the scores, as a :class:`ManyHistory` of shape ``(lrs, 1)``.
+        runs: the runs behind the scores, a :class:`ManyHistory` of shape ``(lrs, seeds)``.
     """
 
     lrs: tuple[float, ...]
@@ -544,44 +544,47 @@ class Tuning:
     runs: ManyHistory
 
 
-def tune(task: Task, optimizer, lrs, steps: int, *, seed: int = 0, window: int = 50, **kwargs):
+def tune(task: Task, optimizer, lrs, steps: int, *, seeds=(0,), window: int = 50, **kwargs):
     r"""Pick the learning rate of ``optimizer`` on the grid ``lrs``.
 
-    Each learning rate trains for ``steps`` steps from the same seed; its score is the mean
+    Every learning rate trains for ``steps`` steps from each seed; its score is the mean
     minibatch training loss over the last ``window`` steps,
-    :math:`\frac{1}{w}\sum_{t > T - w} L_t`, or ``inf`` if the run diverged. The test set plays
-    no part, so the comparison that follows at the chosen rate is not tuned on it. ``kwargs``
-    go to the optimizer and the training loop (``batch_size``, ...). A digits MLP trains the
-    whole grid side by side in one :func:`fit_many`; other tasks run :func:`fit` once per rate.
-    Returns a :class:`Tuning`.
+    :math:`\frac{1}{w}\sum_{t > T - w} L_t`, averaged over the seeds, or ``inf`` if a run
+    diverged. The test set plays no part, so the test numbers of the chosen runs are not tuned
+    on. ``kwargs`` go to the optimizer and the training loop (``batch_size``, ...). A digits
+    MLP trains all runs side by side in one :func:`fit_many`; other tasks run :func:`fit`
+    once per run. Returns a :class:`Tuning`.
     """
     lrs = check_lrs(lrs)
     steps = check_int("steps", steps, 1)
     window = check_int("window", window, 1)
     if window > steps:
         raise ValueError(f"window must be at most steps = {steps}, got {window}")
+    seeds = tuple(seeds)
     if task.classification:
-        runs = fit_many(task, optimizer, steps, lrs=lrs, seeds=(seed,), **kwargs)
+        runs = fit_many(task, optimizer, steps, lrs=lrs, seeds=seeds, **kwargs)
     else:
         start = time.perf_counter()
         histories = [
-            fit(task, optimizer, steps, seed=seed, layer_stats=False, lr=lr, **kwargs) for lr in lrs
+            [fit(task, optimizer, steps, seed=s, layer_stats=False, lr=lr, **kwargs) for s in seeds]
+            for lr in lrs
         ]
-        loss = np.full((len(lrs), 1, steps), np.nan)
-        for i, history in enumerate(histories):
-            loss[i, 0, : len(history.loss)] = history.loss
+        loss = np.full((len(lrs), len(seeds), steps), np.nan)
+        for i, row in enumerate(histories):
+            for j, history in enumerate(row):
+                loss[i, j, : len(history.loss)] = history.loss
         runs = ManyHistory(
             lrs=lrs,
-            seeds=(seed,),
+            seeds=seeds,
             loss=loss,
-            test_loss=np.array([[h.final_test_loss] for h in histories]),
-            test_accuracy=np.array([[h.final_test_accuracy] for h in histories]),
+            test_loss=np.array([[h.final_test_loss for h in row] for row in histories]),
+            test_accuracy=np.array([[h.final_test_accuracy for h in row] for row in histories]),
             diverged_at=np.array(
-                [[-1 if h.diverged_at is None else h.diverged_at] for h in histories]
+                [[-1 if h.diverged_at is None else h.diverged_at for h in row] for row in histories]
             ),
             seconds=time.perf_counter() - start,
         )
-    scores = runs.loss[:, 0, -window:].mean(axis=1)
+    scores = runs.loss[:, :, -window:].mean(axis=(1, 2))
     scores[~np.isfinite(scores)] = np.inf
     return Tuning(lrs=lrs, scores=scores, best_lr=lrs[int(np.argmin(scores))], runs=runs)
 
