@@ -20,7 +20,8 @@ BAD_INPUTS = [
     (optim.gd, dict(lr=True), ["lr", "True", "real number"]),
     (optim.gd, dict(weight_decay=-1e-4), ["weight_decay", "-0.0001", "[0, inf)"]),
     (optim.gd, dict(maximize=1), ["maximize", "1", "True or False"]),
-    (optim.momentum, dict(momentum=-0.5), ["momentum", "-0.5", "[0, inf)"]),
+    (optim.momentum, dict(momentum=-0.5), ["momentum", "-0.5", "[0, 1)"]),
+    (optim.momentum, dict(momentum=1.5), ["momentum", "1.5", "[0, 1)"]),
     (optim.momentum, dict(dampening=1.5), ["dampening", "1.5", "[0, 1]"]),
     (optim.momentum, dict(dampening=-0.1), ["dampening", "-0.1", "[0, 1]"]),
     (optim.momentum, dict(momentum=0.0, nesterov=True), ["nesterov", "momentum > 0", "0.0"]),
@@ -37,7 +38,8 @@ BAD_INPUTS = [
     (optim.rmsprop, dict(beta=-0.1), ["beta", "-0.1", "[0, 1)"]),
     (optim.rmsprop, dict(beta=NAN), ["beta", "nan", "[0, 1)"]),
     (optim.rmsprop, dict(eps=-1e-8), ["eps", "-1e-08", "[0, inf)"]),
-    (optim.rmsprop, dict(momentum=-0.9), ["momentum", "-0.9", "[0, inf)"]),
+    (optim.rmsprop, dict(momentum=-0.9), ["momentum", "-0.9", "[0, 1)"]),
+    (optim.rmsprop, dict(momentum=1.5), ["momentum", "1.5", "[0, 1)"]),
     (optim.rmsprop, dict(nesterov=True), ["nesterov", "momentum > 0"]),
     (optim.rmsprop, dict(initial_square_avg=-1.0), ["initial_square_avg", "-1.0", "[0, inf)"]),
     (optim.rmsprop, dict(centered="yes"), ["centered", "'yes'", "True or False"]),
@@ -89,9 +91,10 @@ def test_hyperparameter_arrays_must_broadcast_to_x():
         opt.init(np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"initial_square_avg has shape \(5,\)"):
         optim.rmsprop(initial_square_avg=np.ones(5)).init(np.zeros(2))
-    with pytest.raises(ValueError, match=r"beta2 has shape \(2, 1\)"):
-        opt = optim.adam(betas=(0.9, np.full((2, 1), 0.99)))
-        opt.step(np.zeros(3), np.zeros(3), opt.init(np.zeros((2, 3))))
+    with pytest.raises(ValueError, match=r"^betas\[1\] has shape \(2, 1\)"):
+        optim.adam(betas=(0.9, np.full((2, 1), 0.99))).init(np.zeros(3))
+    with pytest.raises(ValueError, match=r"^lr has shape \(4, 1\).*x's shape \(3, 2\)"):
+        optim.gd(lr=np.full((4, 1), 0.1)).step(np.zeros((3, 2)), np.zeros((3, 2)), optim.GDState(0))
 
 
 def test_complex_x_is_rejected():

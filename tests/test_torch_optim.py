@@ -1,4 +1,4 @@
-"""rmslab.torch as a torch.optim citizen: signatures, state, closures, fp16, NaN, fused.
+"""rmslab.torch as a torch.optim citizen: signatures, state, closures, fp16, NaN.
 
 Value parity over hyperparameter grids is in test_torch_parity.py; argument checking in
 test_torch_validation.py.
@@ -6,13 +6,11 @@ test_torch_validation.py.
 
 import copy
 import inspect
-import shutil
 
 import pytest
 import torch
 
 import rmslab.torch as rt
-from rmslab.torch import fused
 
 PAIRS = [
     (rt.Momentum, torch.optim.SGD),
@@ -31,7 +29,6 @@ EXTRA_KEYWORDS = {
         "nesterov": False,
         "decoupled_weight_decay": False,
         "bias_correction": False,
-        "fused": None,
     },
     rt.Adam: {"eps_hat": False},
     rt.AdamW: {"eps_hat": False},
@@ -169,7 +166,7 @@ def test_state_dict_loaded_mid_run_continues_identically(ours, theirs, config, d
 
 def test_loading_a_torch_checkpoint_keeps_rmslab_keywords():
     torch_state = torch.optim.RMSprop(make_params()).state_dict()
-    ours = rt.RMSProp(make_params(), eps_in_sqrt=True, fused=False)
+    ours = rt.RMSProp(make_params(), eps_in_sqrt=True, safe=False)
     ours.load_state_dict(torch_state)
     assert ours.param_groups[0]["eps_in_sqrt"] is True
     assert ours.param_groups[0]["bias_correction"] is False
@@ -402,110 +399,3 @@ def test_safe_centered_rmsprop_stays_finite_for_10000_steps():
         optimizer.step()
     assert torch.isfinite(param).all()  # a NaN would have stayed: the gradient is constant
     assert all(torch.isfinite(value).all() for value in optimizer.state[param].values())
-
-
-# --- RMSProp(fused=True) -------------------------------------------------------------------
-# Each new (kernel, dtype, number of dimensions) costs one compile, about a second (several
-# for the very first one in a process), so these tests reuse a few kernels.
-#
-# If torch.compile fails, fused.run_kernel warns once and runs the kernels uncompiled, so a
-# value comparison alone would pass without the compiled code ever running: each test also
-# checks that the fused kernel ran and, where a C++ compiler exists, that it was compiled.
-
-
-def cxx_compiler():
-    """The C++ compiler torch.compile (Inductor) would use here, or None."""
-    try:
-        from torch._inductor.cpp_builder import get_cpp_compiler
-
-        return shutil.which(get_cpp_compiler())
-    except Exception:
-        return None
-
-
-@pytest.fixture
-def fused_kernel_calls(monkeypatch):
-    """(centered, has_momentum) of every call of the fused kernel during the test."""
-    calls = []
-    run_kernel = fused.run_kernel
-
-    def counted(centered, has_momentum, *args, **kwargs):
-        calls.append((centered, has_momentum))
-        return run_kernel(centered, has_momentum, *args, **kwargs)
-
-    monkeypatch.setattr(fused, "run_kernel", counted)
-    return calls
-
-
-def assert_fused_kernel_ran(calls, centered, has_momentum):
-    assert calls, "RMSProp(fused=True) never ran the fused kernel"
-    assert set(calls) == {(centered, has_momentum)}, f"ran the kernels {set(calls)}"
-    if cxx_compiler() is not None:
-        assert fused._compiler_works, "torch.compile failed: only the uncompiled kernel ran"
-
-
-def test_fused_matches_torch_in_float64(fused_kernel_calls):
-    config = {"centered": True, "momentum": 0.9, "weight_decay": 1e-2, "maximize": True}
-    grads = gradient_sequence(100)
-    params_a, params_b = make_params(), make_params()
-    expected = run(torch.optim.RMSprop(params_a, **config), params_a, grads)
-    actual = run(rt.RMSProp(params_b, fused=True, **config), params_b, grads)
-    torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)
-    assert_fused_kernel_ran(fused_kernel_calls, centered=True, has_momentum=True)
-
-
-def test_fused_matches_torch_in_float32(fused_kernel_calls):
-    grads = gradient_sequence(100, torch.float32)
-    params_a, params_b = make_params(torch.float32), make_params(torch.float32)
-    expected = run(torch.optim.RMSprop(params_a), params_a, grads)
-    actual = run(rt.RMSProp(params_b, fused=True), params_b, grads)
-    torch.testing.assert_close(actual, expected, atol=1e-5, rtol=1e-5)
-    assert_fused_kernel_ran(fused_kernel_calls, centered=False, has_momentum=False)
-
-
-def test_fused_matches_eager_with_every_convention_keyword(fused_kernel_calls):
-    config = {
-        "centered": True,
-        "momentum": 0.9,
-        "nesterov": True,
-        "lr_in_momentum": True,
-        "eps_in_sqrt": True,
-        "safe": True,
-        "initial_square_avg": 1.0,
-        "weight_decay": 1e-2,
-        "decoupled_weight_decay": True,
-    }
-    grads = gradient_sequence(100)
-    params_a, params_b = make_params(), make_params()
-    expected = run(rt.RMSProp(params_a, **config), params_a, grads)
-    actual = run(rt.RMSProp(params_b, fused=True, **config), params_b, grads)
-    torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)
-    assert_fused_kernel_ran(fused_kernel_calls, centered=True, has_momentum=True)
-
-
-def test_fused_bias_corrected_rmsprop_is_adam_with_beta1_zero(fused_kernel_calls):
-    grads = gradient_sequence(100)
-    params_a, params_b = make_params(), make_params()
-    expected = run(torch.optim.Adam(params_a, lr=1e-2, betas=(0.0, 0.99)), params_a, grads)
-    fused_rmsprop = rt.RMSProp(params_b, alpha=0.99, bias_correction=True, fused=True)
-    actual = run(fused_rmsprop, params_b, grads)
-    torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)
-    assert_fused_kernel_ran(fused_kernel_calls, centered=False, has_momentum=False)
-
-
-def test_fused_falls_back_with_a_warning_when_compiling_fails(monkeypatch):
-    def no_compiler(kernel):
-        def fail(*args):
-            raise RuntimeError("no C++ compiler found")
-
-        return fail
-
-    monkeypatch.setattr(fused, "_compile", no_compiler)
-    monkeypatch.setattr(fused, "_compiled_kernels", {})
-    monkeypatch.setattr(fused, "_compiler_works", True)
-    grads = gradient_sequence(20)
-    params_a, params_b = make_params(), make_params()
-    expected = run(torch.optim.RMSprop(params_a, momentum=0.9), params_a, grads)
-    with pytest.warns(RuntimeWarning, match="torch.compile is not available"):
-        actual = run(rt.RMSProp(params_b, momentum=0.9, fused=True), params_b, grads)
-    torch.testing.assert_close(actual, expected, atol=1e-12, rtol=0)

@@ -4,8 +4,7 @@ Each factory returns an :class:`Optimizer`; ``step`` is pure (it never modifies 
 or the state). The update rules reproduce torch's in float64 (to about 1e-12); the keyword
 arguments expose the conventions in which TF, Keras and optax differ, and
 :mod:`rmslab.optim.presets` names those combinations. ``inspect.getsource(opt.step)`` shows
-the algorithm itself. :mod:`rmslab.optim.inplace` has an in-place, cache-blocked RMSProp step
-for large arrays.
+the algorithm itself.
 
 Hyperparameters may be floats or arrays broadcastable to ``x`` (one optimizer then runs a
 whole grid of configurations). A NaN or inf in the gradient propagates into ``x`` and the

@@ -97,4 +97,6 @@ def adagrad(
         return AdagradState(sum=np.full(x.shape, s0, dtype=x.dtype), step=0)
 
     hyperparams = dict(settings, initial_accumulator_value=s0)
-    return _common.make_optimizer("adagrad", init, update, settings, hyperparams, check_finite)
+    return _common.make_optimizer(
+        "adagrad", AdagradState, init, update, settings, hyperparams, check_finite
+    )

@@ -171,4 +171,6 @@ def _make_adam(
 
     others = {k: v for k, v in settings.items() if k not in ("lr", "beta1", "beta2")}
     hyperparams = dict(lr=settings["lr"], betas=(beta1, beta2), **others)
-    return _common.make_optimizer(name, init, update, settings, hyperparams, check_finite)
+    return _common.make_optimizer(
+        name, AdamState, init, update, settings, hyperparams, check_finite
+    )

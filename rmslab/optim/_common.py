@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from rmslab import validation
+
 
 class Optimizer(NamedTuple):
     """A functional optimizer: ``state = init(x)``, then ``x, state = step(x, g, state)``.
@@ -39,55 +41,24 @@ class Optimizer(NamedTuple):
     hyperparams: dict[str, Any]
 
 
-def _interval(upper: float, upper_closed: bool) -> str:
-    return f"[0, {upper:g}{']' if upper_closed else ')'}"
-
-
 def hyperparameter(name: str, value: Any, *, upper: float = math.inf, upper_closed: bool = False):
     """Check that ``value`` lies in ``[0, upper)`` (``[0, upper]`` if ``upper_closed``).
 
-    ``value`` may be a real number or an array of real numbers (checked elementwise).
-    Returns a Python float, or a read-only float64 array.
+    ``value`` may be a real number or an array of real numbers (checked elementwise), see
+    :func:`rmslab.validation.check_number_or_array`. Returns a Python float, or a read-only
+    float64 array.
     """
-    interval = _interval(upper, upper_closed)
-    kind = f"a real number or an array of real numbers in {interval}"
-    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    try:
-        array = np.asarray(value)
-    except ValueError as error:  # ragged nested sequences
-        raise ValueError(f"{name} must be {kind}, got {value!r}") from error
-    if array.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be {kind}, got {value!r} (dtype {array.dtype})")
-    floats = array.astype(np.float64)
-    too_big = floats > upper if upper_closed else floats >= upper
-    bad = np.isnan(floats) | (floats < 0) | too_big
-    if floats.ndim == 0:
-        if bad:
-            raise ValueError(f"{name} must be in {interval}, got {array.item()!r}")
-        return float(floats)
-    if bad.any():
-        index = np.unravel_index(np.argmax(bad), bad.shape)
-        raise ValueError(
-            f"{name} must be in {interval} elementwise, got {floats[index].item()!r} "
-            f"at index {tuple(int(i) for i in index)}"
-        )
-    floats.setflags(write=False)
-    return floats
+    return validation.check_number_or_array(name, value, upper, upper_closed)
 
 
 def flag(name: str, value: Any) -> bool:
     """Check that ``value`` is a bool (Python or NumPy)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+    return validation.check_flag(name, value)
 
 
 def beta_pair(betas: Any) -> tuple:
-    """Check Adam's ``betas``: a pair, each entry in [0, 1)."""
-    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
-    return tuple(hyperparameter(f"betas[{i}]", b, upper=1.0) for i, b in enumerate(betas))
+    """Check Adam's ``betas``: a tuple or list of two entries, each in [0, 1)."""
+    return validation.check_pair("betas", betas, validation.check_number_or_array)
 
 
 def any_positive(value) -> bool:
@@ -144,6 +115,7 @@ def _check_finite(g: np.ndarray, step_number: int) -> None:
 
 def make_optimizer(
     name: str,
+    state_type: type,
     init_state: Callable[[np.ndarray], Any],
     update: Callable[..., tuple[np.ndarray, Any]],
     settings: dict[str, Any],
@@ -153,6 +125,8 @@ def make_optimizer(
     """Wrap a pure ``update(x, g, state, **settings)`` into an :class:`Optimizer`.
 
     ``hyperparams`` (the validated keyword values, shown to users) gets ``check_finite``.
+    ``step`` accepts only a ``state_type`` whose arrays have ``x``'s shape (what ``init(x)``
+    returned, or an earlier ``step``).
     ``init_state(x)`` receives ``x`` already in the working dtype. Array-valued ``settings``
     are cast to the working dtype once per dtype. ``inspect.getsource(opt.step)`` shows
     ``update`` (``functools.wraps`` sets ``__wrapped__``).
@@ -180,6 +154,7 @@ def make_optimizer(
             raise ValueError(
                 f"g must have the shape of x: g has shape {g.shape}, x has shape {x.shape}"
             )
+        validation.check_state(state, state_type, name, x.shape)
         _check_broadcast(arrays, x.shape)
         if check_finite:
             _check_finite(g, state.step + 1)

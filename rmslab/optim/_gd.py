@@ -54,5 +54,5 @@ def gd(lr=1e-3, *, weight_decay=0.0, maximize=False, check_finite=False) -> _com
         maximize=_common.flag("maximize", maximize),
     )
     return _common.make_optimizer(
-        "gd", lambda x: GDState(0), update, settings, settings, check_finite
+        "gd", GDState, lambda x: GDState(0), update, settings, settings, check_finite
     )

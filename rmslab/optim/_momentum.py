@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rmslab import validation
 from rmslab.optim import _common
 
 
@@ -70,15 +71,15 @@ def momentum(
           descent and ignores ``dampening`` (torch's ``momentum=0`` behaviour).
 
     Args:
-        lr, momentum, weight_decay: floats >= 0 or arrays broadcastable to ``x``;
-            ``dampening`` in [0, 1].
+        lr, weight_decay: floats >= 0 or arrays broadcastable to ``x``; ``momentum`` in
+            [0, 1) and ``dampening`` in [0, 1] (floats or arrays).
         maximize: ascend instead of descend.
         check_finite: raise ``FloatingPointError`` (naming the step and the flat index) on
             a NaN/inf gradient. By default NaN/inf propagate into ``x`` and the state, as
             in torch.
     """
     check = _common.hyperparameter
-    mu = check("momentum", momentum)
+    mu = check("momentum", momentum, upper=1.0)
     tau = check("dampening", dampening, upper=1.0, upper_closed=True)
     settings = dict(
         lr=check("lr", lr),
@@ -88,14 +89,16 @@ def momentum(
         weight_decay=check("weight_decay", weight_decay),
         maximize=_common.flag("maximize", maximize),
     )
-    if settings["nesterov"] and (not np.all(np.asarray(mu) > 0) or np.any(np.asarray(tau) != 0)):
-        raise ValueError(
-            "nesterov=True requires momentum > 0 and dampening == 0, "
-            f"got momentum={momentum!r}, dampening={dampening!r}"
-        )
+    validation.check_nesterov(settings["nesterov"], momentum, dampening)
     if isinstance(mu, np.ndarray):  # momentum 0 ignores dampening (torch)
         settings["dampening"] = np.where(mu > 0, tau, 0.0)
     hyperparams = dict(settings, dampening=tau)
     return _common.make_optimizer(
-        "momentum", lambda x: MomentumState(None, 0), update, settings, hyperparams, check_finite
+        "momentum",
+        MomentumState,
+        lambda x: MomentumState(None, 0),
+        update,
+        settings,
+        hyperparams,
+        check_finite,
     )

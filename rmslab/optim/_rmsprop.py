@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rmslab import validation
 from rmslab.optim import _common
 
 
@@ -139,7 +140,7 @@ def rmsprop(
 
     Args:
         lr, beta, eps, momentum, weight_decay, initial_square_avg: floats or arrays
-            broadcastable to ``x`` (``beta`` in [0, 1), the others >= 0).
+            broadcastable to ``x`` (``beta`` and ``momentum`` in [0, 1), the others >= 0).
         maximize: ascend instead of descend.
         check_finite: raise ``FloatingPointError`` (naming the step and the flat index) on
             a NaN/inf gradient. By default NaN/inf propagate into ``x`` and the state, as
@@ -157,7 +158,7 @@ def rmsprop(
         eps_in_sqrt=_common.flag("eps_in_sqrt", eps_in_sqrt),
         centered=_common.flag("centered", centered),
         safe=_common.flag("safe", safe),
-        momentum=check("momentum", momentum),
+        momentum=check("momentum", momentum, upper=1.0),
         nesterov=_common.flag("nesterov", nesterov),
         lr_in_momentum=_common.flag("lr_in_momentum", lr_in_momentum),
         weight_decay=check("weight_decay", weight_decay),
@@ -167,8 +168,7 @@ def rmsprop(
     )
     v0 = check("initial_square_avg", initial_square_avg)
     has_momentum = _common.any_positive(settings["momentum"])
-    if settings["nesterov"] and not np.all(np.asarray(settings["momentum"]) > 0):
-        raise ValueError(f"nesterov=True requires momentum > 0, got momentum={momentum!r}")
+    validation.check_nesterov(settings["nesterov"], momentum)
 
     def init(x):
         zeros = np.zeros_like(x)
@@ -180,4 +180,6 @@ def rmsprop(
         )
 
     hyperparams = dict(settings, initial_square_avg=v0)
-    return _common.make_optimizer("rmsprop", init, update, settings, hyperparams, check_finite)
+    return _common.make_optimizer(
+        "rmsprop", RMSPropState, init, update, settings, hyperparams, check_finite
+    )

@@ -8,8 +8,9 @@ the tests check this). Their state uses torch's keys (``step`` as a 0-d float te
 ``max_exp_avg_sq``), so a ``state_dict()`` saved by one loads into the other.
 
 Each ``step`` is a readable loop over tensors; ``foreach=True`` runs the same update with
-``torch._foreach_*`` ops (one call per line instead of one per tensor), and
-``RMSProp(fused=True)`` compiles the whole update into one elementwise pass (``fused.py``).
+``torch._foreach_*`` ops (one call per line instead of one per tensor). Complex parameters are
+optimized as their real view (``torch.view_as_real``), as torch does, and
+``differentiable=True`` runs the step with autograd on, so a gradient can flow through it.
 
 Conventions beyond torch's are keywords: ``RMSProp(eps_in_sqrt=..., initial_square_avg=...,
 safe=..., lr_in_momentum=..., nesterov=..., decoupled_weight_decay=..., bias_correction=...)``
@@ -29,8 +30,8 @@ Deliberate differences from torch.optim:
 * bad arguments raise ``ValueError`` naming the argument, the value and the allowed range,
   and the ranges are stricter than torch's where torch accepts nonsense: ``alpha`` and
   ``momentum`` in [0, 1), ``dampening`` in [0, 1], non-numbers rejected.
-* not implemented (they raise ``NotImplementedError``): ``capturable=True``,
-  ``differentiable=True``, ``fused=True`` outside ``RMSProp``; complex parameters and sparse
+* not implemented (they raise ``NotImplementedError``): ``capturable=True`` and
+  ``fused=True`` (torch's fused kernels; ``foreach=True`` is the fast path here); sparse
   gradients raise ``RuntimeError``.
 """
 

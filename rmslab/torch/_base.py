@@ -7,69 +7,74 @@ collecting the parameters that have a gradient, lazy state creation, low-precisi
 """
 
 import math
-import numbers
 from itertools import chain
 
 import torch
 from torch.optim import Optimizer
 
+from rmslab import validation
+
 LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
-def interval(low: float, high: float, high_open: bool) -> str:
-    """Print a range the way the error messages do, e.g. ``[0, 1)`` or ``[0, inf)``."""
-    closing = ")" if high_open or math.isinf(high) else "]"
-    return f"[{low:g}, {high:g}{closing}"
+def check_number(name, value, high=math.inf, high_closed=False, allow_tensor=False, label=None):
+    """Check that ``value`` is a real number in ``[0, high)`` (or ``[0, high]``), with the
+    contract and wording of :mod:`rmslab.validation`.
 
-
-def _real_or_none(value, allow_tensor):
-    """``value`` as a float if it is a real number (or an allowed one-element tensor)."""
-    if isinstance(value, torch.Tensor):
-        usable = allow_tensor and value.numel() == 1 and not value.is_complex()
-        return value.item() if usable else None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    return float(value)
-
-
-def check_number(name, value, high=math.inf, high_open=True, allow_tensor=False):
-    """Check that ``value`` is a finite real number in ``[0, high)`` (or ``[0, high]``).
-
-    Raises ``ValueError`` naming ``name``, the value and the allowed range. A one-element tensor
-    passes when ``allow_tensor`` is true (torch accepts a tensor ``lr`` and tensor betas).
+    A one-element real tensor passes when ``allow_tensor`` is true (torch accepts a tensor
+    ``lr`` and tensor betas); any other tensor raises torch's "Tensor lr must be 1-element".
     """
-    allowed = interval(0.0, high, high_open)
-    number = _real_or_none(value, allow_tensor)
-    if number is None:
-        raise ValueError(
-            f"{name} must be a real number in {allowed}, "
-            f"got {value!r} of type {type(value).__name__}"
-        )
-    upper_ok = number < high if high_open else number <= high
-    if not (math.isfinite(number) and number >= 0.0 and upper_ok):
-        raise ValueError(f"{name} must be a finite number in {allowed}, got {value!r}")
+    if isinstance(value, torch.Tensor):
+        if not allow_tensor or value.is_complex():
+            raise ValueError(
+                f"{name} must be a real number in {validation.interval(high, high_closed)}, "
+                f"got a Tensor {value!r}"
+            )
+        if value.numel() != 1:
+            raise ValueError(
+                f"Tensor {name} must be 1-element, got a Tensor of shape {tuple(value.shape)} "
+                f"({name} must be a real number in {validation.interval(high, high_closed)})"
+            )
+        value = value.item()
+    validation.check_number(name, value, high, high_closed, label)
 
 
 def check_flag(name, value, allow_none=False):
     """Check that ``value`` is ``True`` or ``False`` (or ``None`` where torch allows it)."""
-    if isinstance(value, bool) or (allow_none and value is None):
-        return
-    allowed = "True, False or None" if allow_none else "True or False"
-    raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    validation.check_flag(name, value, allow_none)
 
 
-def check_unsupported(capturable=False, differentiable=False, fused=None, fused_ok=False):
-    """Reject torch options that rmslab.torch keeps in the signature but does not implement."""
-    for name, value in (("capturable", capturable), ("differentiable", differentiable)):
-        check_flag(name, value)
-        if value:
-            raise NotImplementedError(
-                f"{name}=True is not supported by rmslab.torch (CPU reference code); "
-                f"use {name}=False"
-            )
+def check_implementation(capturable=False, differentiable=False, fused=None, foreach=None):
+    """Check torch's implementation switches; reject the ones rmslab.torch does not implement.
+
+    ``capturable=True`` (CUDA graphs) and ``fused=True`` (torch's fused kernels) raise
+    ``NotImplementedError``; combinations torch refuses raise torch's ``RuntimeError`` first.
+    ``differentiable=True`` is supported on the single-tensor path only (autograd does not
+    go through ``torch._foreach_*`` ops), so it cannot be combined with ``foreach=True``.
+    """
+    check_flag("capturable", capturable)
+    check_flag("differentiable", differentiable)
     check_flag("fused", fused, allow_none=True)
-    if fused and not fused_ok:
-        raise NotImplementedError("fused=True is implemented for rmslab.torch.RMSProp only")
+    check_flag("foreach", foreach, allow_none=True)
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if fused:
+        raise NotImplementedError(
+            "fused=True (torch's fused kernels) is not implemented in rmslab.torch; "
+            "use foreach=True for the fast path"
+        )
+    if capturable:
+        raise NotImplementedError(
+            "capturable=True (CUDA graph capture) is not supported by rmslab.torch "
+            "(CPU reference code); use capturable=False"
+        )
+    if differentiable and foreach:
+        raise ValueError(
+            "foreach=True and differentiable=True cannot be combined: autograd does not go "
+            "through torch._foreach ops; use foreach=False or None"
+        )
 
 
 def as_float(value) -> float:
@@ -104,11 +109,15 @@ class RmslabOptimizer(Optimizer):
 
     Subclasses implement ``_init_state(param, state, group)`` (fill an empty state dict),
     ``_update(group, params, grads, states)`` and, if a group can keep no state at all,
-    ``_stateless(group)``. ``_update`` receives working tensors: for float16/bfloat16
-    parameters these are float32 copies of the parameter and the gradient, written back after
-    the update (so state and arithmetic are float32, see the package docstring). Gradients
-    must never be modified in place.
+    ``_stateless(group)``, and list every state key in ``STATE_KEYS``. ``_update`` receives
+    working tensors (:func:`working_tensor`): for float16/bfloat16 parameters float32 copies
+    of the parameter and the gradient, written back after the update (so state and arithmetic
+    are float32, see the package docstring); for complex parameters the real views of the
+    parameter, the gradient and the state. Gradients must never be modified in place. With
+    ``differentiable=True`` the update runs with autograd on.
     """
+
+    STATE_KEYS: tuple[str, ...] = ()
 
     def _init_state(self, param, state, group):
         raise NotImplementedError
@@ -133,23 +142,58 @@ class RmslabOptimizer(Optimizer):
                     )
 
     def load_state_dict(self, state_dict):
-        """Load like torch, but keep float32 state for float16/bfloat16 parameters.
+        """Load like torch, keep float32 state for float16/bfloat16 parameters, and refuse a
+        state that belongs to another optimizer or to parameters of another shape.
 
         torch casts every loaded state tensor except ``step`` to the parameter dtype; for a
-        low-precision parameter that would round the float32 state, so it is re-read from
-        ``state_dict`` at float32.
+        low-precision parameter that would round the float32 state, so it is re-read at
+        float32 from the dict torch loaded: the one returned by the last
+        ``register_load_state_dict_pre_hook``, if any.
         """
-        super().load_state_dict(state_dict)
-        saved_ids = chain.from_iterable(g["params"] for g in state_dict["param_groups"])
-        params = chain.from_iterable(g["params"] for g in self.param_groups)
-        for saved_id, param in zip(saved_ids, params, strict=True):
-            if param.dtype not in LOW_PRECISION or saved_id not in state_dict["state"]:
+        loaded = {}
+        capture = self.register_load_state_dict_pre_hook(lambda _, d: loaded.update(final=d))
+        try:
+            super().load_state_dict(state_dict)
+        finally:
+            capture.remove()
+        final = loaded.get("final", state_dict)
+        saved_ids = chain.from_iterable(g["params"] for g in final["param_groups"])
+        groups = [(p, g) for g in self.param_groups for p in g["params"]]
+        for saved_id, (param, group) in zip(saved_ids, groups, strict=True):
+            if param not in self.state:
                 continue
-            for key, value in state_dict["state"][saved_id].items():
+            self._check_loaded_state(param, self.state[param], group)
+            if param.dtype not in LOW_PRECISION or saved_id not in final["state"]:
+                continue
+            for key, value in final["state"][saved_id].items():
                 if key != "step" and torch.is_tensor(value):
                     self.state[param][key] = value.to(
                         device=param.device, dtype=torch.float32, copy=True
                     )
+
+    def _check_loaded_state(self, param, state, group):
+        """``ValueError`` unless ``state`` has the keys and shapes this optimizer creates."""
+        name = type(self).__name__
+        unknown = sorted(set(state) - set(self.STATE_KEYS))
+        if unknown:
+            raise ValueError(
+                f"the loaded state has keys {unknown} that {name} never creates (its keys: "
+                f"{sorted(self.STATE_KEYS)}): it belongs to another optimizer"
+            )
+        fresh = {}
+        self._init_state(param, fresh, group)
+        missing = sorted(set(fresh) - set(state))
+        if missing:
+            raise ValueError(
+                f"the loaded state lacks {missing}, which {name} needs: it belongs to "
+                "another optimizer"
+            )
+        for key, value in state.items():
+            if key != "step" and torch.is_tensor(value) and value.shape != param.shape:
+                raise ValueError(
+                    f"the loaded state[{key!r}] has shape {tuple(value.shape)}, but its "
+                    f"parameter has shape {tuple(param.shape)}: it belongs to other parameters"
+                )
 
     def _state_for(self, param, group):
         """``self.state[param]``, initialised on first use."""
@@ -159,10 +203,11 @@ class RmslabOptimizer(Optimizer):
         return state
 
     def _use_foreach(self, group, params) -> bool:
-        """torch's rule: ``foreach=None`` means foreach only when every tensor is on CUDA."""
+        """torch's rule: ``foreach=None`` means foreach only when every tensor is on CUDA and
+        the step need not be differentiable."""
         if group["foreach"] is not None:
             return group["foreach"]
-        return all(p.device.type == "cuda" for p in params)
+        return not group["differentiable"] and all(p.device.type == "cuda" for p in params)
 
     def step(self, closure=None):
         """Perform one optimization step.
@@ -175,7 +220,7 @@ class RmslabOptimizer(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        with torch.no_grad():
+        with torch.set_grad_enabled(self.defaults["differentiable"]):
             for group in self.param_groups:
                 self._step_group(group)
         return loss
@@ -187,18 +232,54 @@ class RmslabOptimizer(Optimizer):
         for param in params:
             if param.grad.is_sparse:
                 raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            if param.is_complex():
-                raise RuntimeError(
-                    f"{type(self).__name__} does not support complex parameters; "
-                    "optimize torch.view_as_real(param) instead"
-                )
         if self._stateless(group):
             states = [{} for _ in params]  # throwaway dicts: nothing is stored, as in torch
         else:
             states = [self._state_for(param, group) for param in params]
-        work_params = [p.float() if p.dtype in LOW_PRECISION else p for p in params]
-        work_grads = [p.grad.to(w.dtype) for p, w in zip(params, work_params, strict=True)]
-        self._update(group, work_params, work_grads, states)
-        for param, work in zip(params, work_params, strict=True):
-            if work is not param:
+        work_params = [working_tensor(p) for p in params]
+        work_grads = [
+            working_tensor(p.grad).to(w.dtype) for p, w in zip(params, work_params, strict=True)
+        ]
+        work_states = [
+            real_views(state) if p.is_complex() else state
+            for p, state in zip(params, states, strict=True)
+        ]
+        self._update(group, work_params, work_grads, work_states)
+        for param, work, state, work_state in zip(
+            params, work_params, states, work_states, strict=True
+        ):
+            if work_state is not state:
+                keep_new_entries(state, work_state)
+            if param.dtype in LOW_PRECISION:
                 param.copy_(work)
+
+
+def working_tensor(tensor: torch.Tensor) -> torch.Tensor:
+    """What the update computes on: the real view of a complex tensor (``torch.view_as_real``,
+    so each real and imaginary part is one coordinate, as in torch), a float32 copy of a
+    float16/bfloat16 one, else the tensor itself."""
+    if tensor.is_complex():
+        return torch.view_as_real(tensor)
+    return tensor.float() if tensor.dtype in LOW_PRECISION else tensor
+
+
+def real_views(state: dict) -> dict:
+    """A complex parameter's state with each complex tensor replaced by its real view; an
+    in-place update of a view updates the stored complex tensor."""
+    return {
+        k: torch.view_as_real(v) if torch.is_tensor(v) and v.is_complex() else v
+        for k, v in state.items()
+    }
+
+
+def keep_new_entries(state: dict, work_state: dict) -> None:
+    """Store what an update put into ``work_state`` (a complex parameter's state seen through
+    :func:`real_views`) back into ``state``: new real tensors as complex ones."""
+    for key, value in work_state.items():
+        stored = state.get(key)
+        if stored is value or not torch.is_tensor(value) or key == "step":
+            state[key] = value
+        elif not (torch.is_tensor(stored) and stored.is_complex()):
+            state[key] = torch.view_as_complex(value)
+        elif value.data_ptr() != stored.data_ptr():
+            state[key] = torch.view_as_complex(value)

@@ -6,8 +6,8 @@ from ._base import (
     RmslabOptimizer,
     as_float,
     check_flag,
+    check_implementation,
     check_number,
-    check_unsupported,
     new_step_counter,
     zeros_state,
 )
@@ -45,8 +45,12 @@ class Adagrad(RmslabOptimizer):
         eps (float): :math:`\epsilon`, in [0, inf) (default: 1e-10).
         foreach (bool or None): use the ``torch._foreach_*`` path (``None``: only on CUDA).
         maximize (bool): ascend the objective instead of descending it.
-        differentiable, fused: kept for signature compatibility; only ``False``/``None``.
+        differentiable (bool): run the step with autograd on (single-tensor path only).
+        fused: torch's fused kernels; not implemented here, only ``None``/``False``.
     """
+
+    #: Every key a parameter's state can hold (torch's names).
+    STATE_KEYS = ("step", "sum")
 
     def __init__(
         self,
@@ -67,9 +71,8 @@ class Adagrad(RmslabOptimizer):
         check_number("weight_decay", weight_decay)
         check_number("initial_accumulator_value", initial_accumulator_value)
         check_number("eps", eps)
-        check_flag("foreach", foreach, allow_none=True)
         check_flag("maximize", maximize)
-        check_unsupported(differentiable=differentiable, fused=fused)
+        check_implementation(differentiable=differentiable, fused=fused, foreach=foreach)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,

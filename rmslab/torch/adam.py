@@ -1,13 +1,17 @@
 r"""Adam and AdamW (Kingma & Ba, 2015; Loshchilov & Hutter, 2019) with torch's semantics."""
 
+import functools
+
 import torch
+
+from rmslab import validation
 
 from ._base import (
     RmslabOptimizer,
     as_float,
     check_flag,
+    check_implementation,
     check_number,
-    check_unsupported,
     new_step_counter,
     zeros_state,
 )
@@ -52,11 +56,15 @@ class Adam(RmslabOptimizer):
         amsgrad (bool): keep the running maximum ``max_exp_avg_sq`` (Reddi et al., 2018).
         foreach (bool or None): use the ``torch._foreach_*`` path (``None``: only on CUDA).
         maximize (bool): ascend the objective instead of descending it.
-        capturable, differentiable, fused: kept for signature compatibility; only
+        differentiable (bool): run the step with autograd on (single-tensor path only).
+        capturable, fused: CUDA graphs and torch's fused kernels; not implemented here, only
             ``False``/``None``.
         decoupled_weight_decay (bool): AdamW's decay :math:`\theta(1 - \gamma\lambda)`.
         eps_hat (bool): rmslab extra, the Keras/TF :math:`\hat\epsilon` form above.
     """
+
+    #: Every key a parameter's state can hold (torch's names).
+    STATE_KEYS = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
     def __init__(
         self,
@@ -76,10 +84,7 @@ class Adam(RmslabOptimizer):
         eps_hat=False,
     ):
         check_number("lr", lr, allow_tensor=True)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
-        for index, beta in enumerate(betas):
-            check_number(f"betas[{index}]", beta, high=1.0, allow_tensor=True)
+        validation.check_pair("betas", betas, functools.partial(check_number, allow_tensor=True))
         check_number("eps", eps)
         check_number("weight_decay", weight_decay)
         for name, flag in (
@@ -89,8 +94,9 @@ class Adam(RmslabOptimizer):
             ("eps_hat", eps_hat),
         ):
             check_flag(name, flag)
-        check_flag("foreach", foreach, allow_none=True)
-        check_unsupported(capturable=capturable, differentiable=differentiable, fused=fused)
+        check_implementation(
+            capturable=capturable, differentiable=differentiable, fused=fused, foreach=foreach
+        )
         defaults = {
             "lr": lr,
             "betas": tuple(as_float(beta) for beta in betas),

@@ -2,7 +2,9 @@ r"""SGD with (heavy-ball or Nesterov) momentum, with torch.optim.SGD's semantics
 
 import torch
 
-from ._base import RmslabOptimizer, as_float, check_flag, check_number, check_unsupported
+from rmslab import validation
+
+from ._base import RmslabOptimizer, as_float, check_flag, check_implementation, check_number
 
 
 class Momentum(RmslabOptimizer):
@@ -38,8 +40,12 @@ class Momentum(RmslabOptimizer):
         maximize (bool): ascend the objective instead of descending it.
         foreach (bool or None): use the ``torch._foreach_*`` path; ``None`` picks it only when
             every parameter is on CUDA (torch's rule).
-        differentiable, fused: kept for signature compatibility; only ``False``/``None``.
+        differentiable (bool): run the step with autograd on (single-tensor path only).
+        fused: torch's fused kernels; not implemented here, only ``None``/``False``.
     """
+
+    #: Every key a parameter's state can hold (torch's names).
+    STATE_KEYS = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -57,17 +63,12 @@ class Momentum(RmslabOptimizer):
     ):
         check_number("lr", lr, allow_tensor=True)
         check_number("momentum", momentum, high=1.0)
-        check_number("dampening", dampening, high=1.0, high_open=False)
+        check_number("dampening", dampening, high=1.0, high_closed=True)
         check_number("weight_decay", weight_decay)
         check_flag("nesterov", nesterov)
         check_flag("maximize", maximize)
-        check_flag("foreach", foreach, allow_none=True)
-        check_unsupported(differentiable=differentiable, fused=fused)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                "nesterov=True requires momentum in (0, 1) and dampening == 0, "
-                f"got momentum={momentum!r}, dampening={dampening!r}"
-            )
+        check_implementation(differentiable=differentiable, fused=fused, foreach=foreach)
+        validation.check_nesterov(nesterov, momentum, dampening)
         defaults = {
             "lr": lr,
             "momentum": momentum,

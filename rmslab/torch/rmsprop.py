@@ -5,13 +5,14 @@ from dataclasses import dataclass
 
 import torch
 
-from . import fused
+from rmslab import validation
+
 from ._base import (
     RmslabOptimizer,
     as_float,
     check_flag,
+    check_implementation,
     check_number,
-    check_unsupported,
     new_step_counter,
     zeros_state,
 )
@@ -88,7 +89,7 @@ class RMSProp(RmslabOptimizer):
         capturable (bool): kept for signature compatibility; only ``False``.
         foreach (bool or None): use the ``torch._foreach_*`` path (``None``: only on CUDA).
         maximize (bool): ascend the objective instead of descending it.
-        differentiable (bool): kept for signature compatibility; only ``False``.
+        differentiable (bool): run the step with autograd on (single-tensor path only).
         eps_in_sqrt (bool): :math:`d_t = \sqrt{\tilde v_t + \epsilon}` (default: False).
         initial_square_avg (float): :math:`v_0`, in [0, inf) (default: 0).
         safe (bool): clamp :math:`\tilde v_t - \bar g_t^2` at 0 when centered, and make no
@@ -99,9 +100,10 @@ class RMSProp(RmslabOptimizer):
             instead of adding :math:`\lambda\theta` to the gradient.
         bias_correction (bool): divide :math:`v_t` (and :math:`\bar g_t`) by
             :math:`1 - \alpha^t`.
-        fused (bool or None): one compiled elementwise pass per parameter, see
-            :mod:`rmslab.torch.fused` (default: off).
     """
+
+    #: Every key a parameter's state can hold (torch's names).
+    STATE_KEYS = ("step", "square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(
         self,
@@ -124,7 +126,6 @@ class RMSProp(RmslabOptimizer):
         nesterov=False,
         decoupled_weight_decay=False,
         bias_correction=False,
-        fused=None,
     ):
         check_number("lr", lr, allow_tensor=True)
         check_number("alpha", alpha, high=1.0)
@@ -144,12 +145,8 @@ class RMSProp(RmslabOptimizer):
         }
         for name, flag in flags.items():
             check_flag(name, flag)
-        check_flag("foreach", foreach, allow_none=True)
-        check_unsupported(capturable, differentiable, fused, fused_ok=True)
-        if nesterov and momentum <= 0:
-            raise ValueError(f"nesterov=True requires momentum in (0, 1), got {momentum!r}")
-        if fused and foreach:
-            raise ValueError("fused=True and foreach=True cannot be combined; pick one")
+        check_implementation(capturable=capturable, differentiable=differentiable, foreach=foreach)
+        validation.check_nesterov(nesterov, momentum)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -163,7 +160,6 @@ class RMSProp(RmslabOptimizer):
             "differentiable": differentiable,
             **flags,
             "initial_square_avg": initial_square_avg,
-            "fused": fused,
         }
         super().__init__(params, defaults)
 
@@ -177,9 +173,7 @@ class RMSProp(RmslabOptimizer):
 
     def _update(self, group, params, grads, states):
         settings = Settings.from_group(group)
-        if group["fused"]:
-            update = _fused_rmsprop
-        elif self._use_foreach(group, params):
+        if self._use_foreach(group, params):
             update = _foreach_rmsprop
         else:
             update = _single_rmsprop
@@ -323,35 +317,3 @@ def _foreach_rmsprop(params, grads, states, c: Settings):
             torch._foreach_add_(params, buffers, alpha=-outer)
     else:
         torch._foreach_addcdiv_(params, grads, denominators, value=-c.lr)
-
-
-def _fused_rmsprop(params, grads, states, c: Settings):
-    """One compiled pass per parameter, see :mod:`rmslab.torch.fused`."""
-    inner, outer = c.lr_inner_outer
-    buffer_weight, direction_weight = (c.momentum, inner) if c.nesterov else (1.0, 0.0)
-    for param, grad, state in zip(params, grads, states, strict=True):
-        state["step"] += 1
-        scalars = fused.FusedScalars(
-            sign=-1.0 if c.maximize else 1.0,
-            coupled_decay=0.0 if c.decoupled_weight_decay else c.weight_decay,
-            shrink=1 - c.lr * c.weight_decay if c.decoupled_weight_decay else 1.0,
-            alpha=c.alpha,
-            one_minus_alpha=1 - c.alpha,
-            bias_correction=c.bias_correction_at(state["step"]),
-            floor=0.0 if c.safe else -math.inf,
-            zero_denominator=math.inf if c.safe else 0.0,
-            eps_inside=c.eps if c.eps_in_sqrt else 0.0,
-            eps_outside=0.0 if c.eps_in_sqrt else c.eps,
-            lr=c.lr,
-            momentum=c.momentum,
-            lr_inner=inner,
-            lr_outer=outer,
-            buffer_weight=buffer_weight,
-            direction_weight=direction_weight,
-        )
-        tensors = [param, grad, state["square_avg"]]
-        if c.centered:
-            tensors.append(state["grad_avg"])
-        if c.momentum > 0:
-            tensors.append(state["momentum_buffer"])
-        fused.run_kernel(c.centered, c.momentum > 0, tensors, scalars)
