@@ -15,10 +15,10 @@ def adagrad_step(x, g, s, lr, eps):
     return x - lr * g / (np.sqrt(s_new) + eps), s_new
 
 
-def rare_feature_boost(period, steps=1000, lr=0.1, eps=1e-10):
+def rare_feature_boost(period, steps=1000, lr=0.1, eps=1e-10, rare=True):
     x, s = np.zeros(2), np.zeros(2)
     for t in range(steps):
-        g = np.array([1.0, 1.0 if t % period == 0 else 0.0])
+        g = np.array([1.0, 1.0 if (t % period == 0) == rare else 0.0])
         x, s = adagrad_step(x, g, s, lr, eps)
     rates = lr / (np.sqrt(s) + eps)
     return rates[1] / rates[0]
@@ -61,6 +61,11 @@ def test_scale_invariance_claim_holds_for_the_students_own_adagrad():
 
 
 # ---------------------------------------------------------------- the catalog of mistakes
+
+
+def step_missing_parentheses(x, g, s, lr, eps):
+    s_new = s + g**2
+    return x - lr * g / np.sqrt(s_new) + eps, s_new
 
 
 def step_old_sum(x, g, s, lr, eps):
@@ -126,6 +131,18 @@ def boost_without_rare_zeros(period):
 
 
 CATALOG = [
+    Wrong(
+        "check_adagrad_step",
+        "missing parentheses: lr * g / np.sqrt(s_new) + eps",
+        step_missing_parentheses,
+        "parentheses are missing",
+    ),
+    Wrong(
+        "check_rare_feature_boost",
+        "inverted rarity condition (t % period != 0)",
+        lambda period: rare_feature_boost(period, rare=False),
+        "rarity condition is inverted",
+    ),
     Wrong("check_adagrad_step", "divides by the old sum", step_old_sum, "*before* adding"),
     Wrong("check_adagrad_step", "adds g instead of g**2", step_adds_g, "instead of its square"),
     Wrong("check_adagrad_step", "missing square root", step_no_root, "square root is missing"),

@@ -56,6 +56,32 @@ def largest_early_steps(steps=50):
     return rms.max(), adam.max()
 
 
+def adam_step_missing_parentheses(x, g, m, v, t, lr, beta1, beta2, eps):
+    m_new, v_new = ema(m, g, beta1), ema(v, g**2, beta2)
+    m_hat, v_hat = bias_correct(m_new, beta1, t), bias_correct(v_new, beta2, t)
+    return x - lr * m_hat / np.sqrt(v_hat) + eps, m_new, v_new
+
+
+def adam_step_mean_over_coordinates(x, g, m, v, t, lr, beta1, beta2, eps):
+    m_new, v_new = ema(m, g, beta1), ema(v, np.mean(g**2), beta2)
+    m_hat, v_hat = bias_correct(m_new, beta1, t), bias_correct(v_new, beta2, t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new
+
+
+def adam_step_partly_reordered(x, g, m, v, t, lr, beta1, beta2, eps):
+    x_new, m_new, v_new = adam_step(x, g, m, v, t, lr, beta1, beta2, eps)
+    return x_new, v_new, m_new
+
+
+def largest_early_steps_t_from_0(steps=50):
+    """Adam's loop counts t = 0, 1, ...: the first correction divides by 1 - beta**0 = 0."""
+    rms = step_sizes(lambda x, g, v, t: rmsprop_step(x, g, v, 1e-3, 0.999, 1e-8), 1, steps)
+    adam = step_sizes(
+        lambda x, g, m, v, t: adam_step(x, g, m, v, t - 1, 1e-3, 0.9, 0.999, 1e-8), 2, steps
+    )
+    return rms.max(), max(adam)
+
+
 CORRECT = {
     "check_ema": ema,
     "check_rmsprop_step": rmsprop_step,
@@ -200,6 +226,30 @@ def early_last_steps():
 
 
 CATALOG = [
+    Wrong(
+        "check_adam_step",
+        "missing parentheses: lr * m_hat / np.sqrt(v_hat) + eps",
+        adam_step_missing_parentheses,
+        "parentheses are missing",
+    ),
+    Wrong(
+        "check_adam_step",
+        "np.mean of g**2 over the coordinates",
+        adam_step_mean_over_coordinates,
+        "averaged g**2 over the coordinates",
+    ),
+    Wrong(
+        "check_adam_step",
+        "m_new and v_new swapped in the return",
+        adam_step_partly_reordered,
+        "you returned `x_new, v_new, m_new`",
+    ),
+    Wrong(
+        "check_early_steps",
+        "Adam's step count t starts at 0",
+        largest_early_steps_t_from_0,
+        "Count Adam's steps from t = 1",
+    ),
     Wrong(
         "check_ema",
         "beta and 1 - beta swapped",

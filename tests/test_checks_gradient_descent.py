@@ -64,6 +64,14 @@ def gd_run_restart(grad, x0, lr, steps):
     return np.array([x0] + [gd_step(x0, grad(x0), lr) for _ in range(steps)])
 
 
+def gd_run_appends_same_array(grad, x0, lr, steps):
+    xs, x = [x0], x0.copy()
+    for _ in range(steps):
+        x -= lr * grad(x)
+        xs.append(x)
+    return np.array(xs)
+
+
 def gd_run_wrong_step(grad, x0, lr, steps):
     xs = [x0]
     for _ in range(steps):
@@ -78,17 +86,45 @@ def test_correct_gd_run_passes():
 # ---------------------------------------------------------------- largest stable lr
 
 
-def largest_stable_lr(L, steps=200):
-    lo, hi = 0.0, 10.0 / L
+def largest_stable_lr(grad, steps=200, grow=True, x0=(1.0,), run=None, high=1.0):
+    """Double the upper end from ``high`` until a run grows (unless ``grow`` is False), bisect."""
+    run = run or gd_run
+
+    def stable(lr):
+        x = run(grad, np.array(x0), lr, steps)
+        return abs(x[-1, 0]) <= abs(x[0, 0])
+
+    lo, hi = 0.0, high
+    while grow and stable(hi):
+        hi *= 2
     for _ in range(60):
         mid = (lo + hi) / 2
-        x = gd_run(lambda x: L * x, np.array([1.0]), mid, steps)
-        lo, hi = (mid, hi) if abs(x[-1, 0]) <= abs(x[0, 0]) else (lo, mid)
+        lo, hi = (mid, hi) if stable(mid) else (lo, mid)
     return lo
+
+
+def gd_run_keeps_dtype(grad, x0, lr, steps):
+    """A gd_run that passes its own check (float x0) but stores iterates in x0's dtype."""
+    xs = np.zeros((steps + 1, *np.shape(x0)), dtype=np.asarray(x0).dtype)
+    xs[0] = x0
+    for t in range(steps):
+        xs[t + 1] = xs[t] - lr * grad(xs[t])
+    return xs
 
 
 def test_bisection_finds_two_over_L():
     assert checks.check_largest_stable_lr(largest_stable_lr, quiet=True).passed
+
+
+def test_the_dtype_keeping_run_is_a_correct_gd_run():
+    """So the integer start point, not the run, is the mistake catalogued below."""
+    assert checks.check_gd_run(gd_run_keeps_dtype, quiet=True).passed
+
+
+def test_typing_the_formula_does_not_pass():
+    """Lab 1 Exercise 3 asks for an experiment; 2/L read off one gradient is refused."""
+    result = checks.check_largest_stable_lr(lambda grad: 2 / grad(np.ones(1))[0], quiet=True)
+    assert not result.passed and "evaluated `grad` only 1 time:" in result.message
 
 
 # ---------------------------------------------------------------- measured rate
@@ -157,10 +193,54 @@ CATALOG = [
     Wrong("check_gd_run", "one step short", gd_run_short, "one step early"),
     Wrong("check_gd_run", "every step restarts from x0", gd_run_restart, "starts again from x0"),
     Wrong("check_gd_run", "steps uphill", gd_run_wrong_step, "first step is wrong"),
-    Wrong("check_largest_stable_lr", "finds 1/L", lambda L: 1.0 / L, "= 1/L"),
-    Wrong("check_largest_stable_lr", "too large", lambda L: 2.5 / L, "grows"),
-    Wrong("check_largest_stable_lr", "too small", lambda L: 1.5 / L, "noticeably below"),
-    Wrong("check_largest_stable_lr", "returns a list", lambda L: [2.0 / L, 0.0], "one number"),
+    Wrong(
+        "check_gd_run",
+        "appends the same array, updated in place (aliasing)",
+        gd_run_appends_same_array,
+        "changed it in place",
+    ),
+    Wrong(
+        "check_largest_stable_lr",
+        "finds 1/L",
+        lambda grad: largest_stable_lr(grad) / 2,
+        "= 1/L",
+    ),
+    Wrong(
+        "check_largest_stable_lr",
+        "too large",
+        lambda grad: 1.25 * largest_stable_lr(grad),
+        "grows",
+    ),
+    Wrong(
+        "check_largest_stable_lr",
+        "too small",
+        lambda grad: 0.75 * largest_stable_lr(grad),
+        "noticeably below",
+    ),
+    Wrong(
+        "check_largest_stable_lr",
+        "returns a list",
+        lambda grad: [largest_stable_lr(grad), 0.0],
+        "one number",
+    ),
+    Wrong(
+        "check_largest_stable_lr",
+        "bisection bracket too small (fixed upper end 1)",
+        lambda grad: largest_stable_lr(grad, grow=False),
+        "top of your search range",
+    ),
+    Wrong(
+        "check_largest_stable_lr",
+        "integer start point np.array([1])",
+        lambda grad: largest_stable_lr(grad, x0=(1,), run=gd_run_keeps_dtype, grow=False, high=20),
+        "*integer* array",
+    ),
+    Wrong(
+        "check_largest_stable_lr",
+        "types the formula 2/L (one gradient read)",
+        lambda grad: 2 / grad(np.ones(1))[0],
+        "cannot have run gradient descent",
+    ),
     Wrong("check_measured_rate", "rate of the loss", measured_loss_rate, "*loss* falls"),
     Wrong("check_measured_rate", "uses lr = 1/L", measured_rate_one_over_L, "1 - 1/kappa"),
     Wrong("check_measured_rate", "unrelated number", lambda kappa: 0.5, "should shrink"),

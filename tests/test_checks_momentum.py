@@ -122,6 +122,11 @@ def step_swapped_outputs(x, g, b, lr, mu):
     return b_new, x - lr * b_new
 
 
+def step_returns_old_buffer(x, g, b, lr, mu):
+    b_new = mu * b + g
+    return x - lr * b_new, b
+
+
 def step_forgets_state(x, g, b, lr, mu):
     return x - lr * (mu * b + g)
 
@@ -166,6 +171,24 @@ def run_gradient_at_x0(grad, x0, lr, mu, steps):
         x, b = momentum_step(xs[-1], grad(x0), b, lr, mu)
         xs.append(x)
     return np.array(xs)
+
+
+def run_appends_same_array(grad, x0, lr, mu, steps):
+    xs, x, b = [x0], x0.copy(), np.zeros_like(x0)
+    for _ in range(steps):
+        x_new, b = momentum_step(x, grad(x), b, lr, mu)
+        x[:] = x_new
+        xs.append(x)
+    return np.array(xs)
+
+
+def rate_with_unsquared_mu(kappa):
+    curvatures = np.array([1.0 / kappa, 1.0])
+    lr = 4 / (np.sqrt(curvatures.max()) + np.sqrt(curvatures.min())) ** 2
+    mu = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)  # the square is missing
+    xs = momentum_run(lambda x: curvatures * x, np.ones(2), lr, mu, 400)
+    distances = np.linalg.norm(xs, axis=1)
+    return (distances[400] / distances[200]) ** (1 / 200)
 
 
 def rate_of_gradient_descent(kappa):
@@ -229,6 +252,24 @@ CATALOG = [
     ),
     Wrong("check_momentum_run", "x0 left out", run_without_x0, "starting point is missing"),
     Wrong("check_momentum_run", "one step short", run_one_short, "one step early"),
+    Wrong(
+        "check_momentum_run",
+        "appends the same array, updated in place (aliasing)",
+        run_appends_same_array,
+        "changed it in place",
+    ),
+    Wrong(
+        "check_momentum_step",
+        "returns the old buffer b",
+        step_returns_old_buffer,
+        "`b_new` is the `b` you were given",
+    ),
+    Wrong(
+        "check_momentum_rate",
+        "mu not squared",
+        rate_with_unsquared_mu,
+        "the square is missing",
+    ),
     Wrong("check_momentum_run", "gradient always taken at x0", run_gradient_at_x0, "row 2"),
     Wrong("check_terminal_speed", "mu / (1 - mu)", lambda: 9.0, "only the part carried over"),
     Wrong("check_terminal_speed", "1 / (1 - mu)^2", lambda: 100.0, "squares the factor"),

@@ -170,6 +170,16 @@ def step_starts_at_g_squared(x, g, v, lr, beta, eps):
     return x - lr * g / (np.sqrt(v_new) + eps), v_new
 
 
+def step_missing_parentheses(x, g, v, lr, beta, eps):
+    v_new = beta * v + (1 - beta) * g**2
+    return x - lr * g / np.sqrt(v_new) + eps, v_new
+
+
+def step_mean_over_coordinates(x, g, v, lr, beta, eps):
+    v_new = beta * v + (1 - beta) * np.mean(g**2)
+    return x - lr * g / (np.sqrt(v_new) + eps), v_new
+
+
 def step_zero_division(x, g, v, lr, beta, eps):
     return x / 0, v
 
@@ -182,6 +192,17 @@ def torch_default_alpha(grad, x0, lr, beta, eps, steps):
         p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
         opt.step()
         xs.append(p.detach().numpy().copy())
+    return np.array(xs)
+
+
+def torch_stores_without_copy(grad, x0, lr, beta, eps, steps):
+    p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.RMSprop([p], lr=lr, alpha=beta, eps=eps)
+    xs = [p.detach().numpy()]
+    for _ in range(steps):
+        p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
+        opt.step()
+        xs.append(p.detach().numpy())
     return np.array(xs)
 
 
@@ -235,6 +256,38 @@ CATALOG = [
     ),
     Wrong("check_rmsprop_step", "averages over an axis", step_mean_over_axis, "has shape"),
     Wrong("check_rmsprop_step", "division by zero", step_zero_division, "NaN"),
+    Wrong(
+        "check_rmsprop_step",
+        "missing parentheses: lr * g / np.sqrt(v_new) + eps",
+        step_missing_parentheses,
+        "parentheses are missing",
+    ),
+    Wrong(
+        "check_rmsprop_step",
+        "np.mean of g**2 over the coordinates",
+        step_mean_over_coordinates,
+        "averaged g**2 over the coordinates",
+    ),
+    Wrong(
+        "check_rmsprop_step",
+        "returns the old average v",
+        lambda x, g, v, lr, beta, eps: (rmsprop_step(x, g, v, lr, beta, eps)[0], v),
+        "`v_new` is the `v` you were given",
+    ),
+    Wrong(
+        "check_torch_rmsprop",
+        "momentum=beta instead of alpha=beta",
+        lambda grad, x0, lr, beta, eps, steps: torch_rmsprop_run(
+            grad, x0, lr, beta, eps, steps, overrides={"alpha": 0.99, "momentum": beta}
+        ),
+        "you passed beta as `momentum`",
+    ),
+    Wrong(
+        "check_torch_rmsprop",
+        "stores p.detach().numpy() without a copy",
+        torch_stores_without_copy,
+        "shares its memory with `p`",
+    ),
     Wrong("check_rmsprop_first_step", "plain GD step lr * g", lambda: 1e-5, "lr * g"),
     Wrong("check_rmsprop_first_step", "steady-state step lr", lambda: 0.01, "has settled"),
     Wrong("check_rmsprop_first_step", "forgot the root", lambda: 1.0, "*square root* of v_1"),

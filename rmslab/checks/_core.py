@@ -17,6 +17,7 @@ wrong, compares it with the answers that known mistakes produce to say which mis
 from __future__ import annotations
 
 import ctypes
+import itertools
 import signal
 import textwrap
 import threading
@@ -362,6 +363,29 @@ def _inputs_text(inputs: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {short(v)}" for k, v in inputs.items() if not callable(v))
 
 
+def old_name(output: str) -> str:
+    """``"b_new"`` -> ``"b"``: the input that an output updates."""
+    return output.removesuffix("_new")
+
+
+def _wrong_order(got: tuple, expected: tuple, outputs: Sequence[str]) -> None:
+    """Raise a :class:`Mistake` if ``got`` holds the right values in another order."""
+    if len(got) < 2:
+        return
+    for order in itertools.permutations(range(len(got))):
+        if order == tuple(range(len(got))):
+            continue
+        moved = [i for i in order if order[i] != i]
+        if any(close(expected[i], expected[order[i]]) for i in moved):
+            continue  # two equal outputs: swapping them is no mistake
+        if all(close(got[i], expected[order[i]]) for i in range(len(got))):
+            returned = ", ".join(outputs[order[i]] for i in range(len(got)))
+            raise Mistake(
+                f"the values are right but in the wrong order: you returned `{returned}`; "
+                f"return `{', '.join(outputs)}`."
+            )
+
+
 def name_mistake(
     inputs: dict[str, Any],
     got: tuple,
@@ -372,12 +396,24 @@ def name_mistake(
     """Raise a :class:`Mistake` if the wrong answer ``got`` is one that a known mistake gives.
 
     A diagnosis applies when its outputs differ from the right ones on these inputs and the
-    student's outputs reproduce them. Right values in the wrong order are recognised too.
+    student's outputs reproduce them. Right values in the wrong order (any order) are
+    recognised too, and so is a new state returned unchanged: an output ``b_new`` equal to the
+    input ``b`` it should have updated.
     """
-    if len(got) > 1 and all(close(a, b) for a, b in zip(got, expected[::-1], strict=True)):
-        raise Mistake(
-            f"the values are right but in the wrong order: return `{', '.join(outputs)}`."
-        )
+    _wrong_order(got, expected, outputs)
+    for index, output in enumerate(outputs):
+        old = inputs.get(old_name(output))
+        if (
+            output.endswith("_new")
+            and isinstance(old, np.ndarray)
+            and close(got[index], old)
+            and not close(expected[index], old)
+        ):
+            raise Mistake(
+                f"`{output}` is the `{old_name(output)}` you were given, unchanged: the new "
+                f"value is computed but not returned (or stored under another name). "
+                f"Return the updated one: `return {', '.join(outputs)}`."
+            )
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for diagnosis in diagnoses:

@@ -74,6 +74,18 @@ STEP_MISTAKES = [
         "coordinate its own step size.",
         lambda x, g, s, lr, eps: (_descend(x, g, s + np.sum(g**2), lr, eps), s + np.sum(g**2)),
     ),
+    *(
+        Diagnosis(
+            "parentheses are missing: `lr * g / np.sqrt(s_new) + eps` divides by the root "
+            "alone and adds eps outside the fraction. Put the whole denominator in "
+            "parentheses: `lr * g / (np.sqrt(s_new) + eps)`.",
+            lambda x, g, s, lr, eps, sign=sign: (
+                x - lr * g / np.sqrt(s + g**2) + sign * eps,
+                s + g**2,
+            ),
+        )
+        for sign in (1.0, -1.0)  # `x - lr * g / ... + eps`, or `step = ... + eps; x - step`
+    ),
     Diagnosis(
         _MOVING_AVERAGE,
         lambda x, g, s, lr, eps: (
@@ -182,12 +194,16 @@ def check_scale_prediction(
     return run_check(checker, quiet=quiet)
 
 
-def _rare_feature_sums(period: int, steps: int) -> np.ndarray:
-    """The Adagrad sums after ``steps`` steps: coordinate 1 gets a gradient every period-th."""
+def _rare_feature_sums(period: int, steps: int, rare: bool = True) -> np.ndarray:
+    """The Adagrad sums after ``steps`` steps: coordinate 1 gets a gradient every period-th.
+
+    With ``rare=False`` the condition is inverted: coordinate 1 gets a gradient on every step
+    except each period-th.
+    """
     opt = optim.adagrad(lr=0.1)
     x, state = np.zeros(2), opt.init(np.zeros(2))
     for t in range(steps):
-        g = np.array([1.0, 1.0 if t % period == 0 else 0.0])
+        g = np.array([1.0, 1.0 if (t % period == 0) == rare else 0.0])
         x, state = opt.step(x, g, state)
     return state.sum
 
@@ -202,7 +218,14 @@ def check_rare_feature_boost(rare_feature_boost: Callable, *, quiet: bool = Fals
             boost = as_number(call(rare_feature_boost, period, loop_hint=hint), name)
             sums = _rare_feature_sums(period, 1000)
             answer = np.sqrt(sums[0] / sums[1])
+            inverted = _rare_feature_sums(period, 1000, rare=False)
             wrong = [
+                (
+                    np.sqrt(inverted[0] / inverted[1]),
+                    "the rarity condition is inverted: your rare coordinate gets a gradient "
+                    "on every step *except* each period-th (`t % period != 0`). It should get "
+                    "one only when `t % period == 0`.",
+                ),
                 (
                     answer**2,
                     "that is the ratio of the two *sums*. The learning rates go "

@@ -307,6 +307,7 @@ def _adam_variant(
     c1=lambda b, t: 1 - b**t,
     c2=lambda b, t: 1 - b**t,
     eps_mode="corrected",
+    second_mean=False,
     store_corrected=False,
     swap_betas=False,
     sign=1.0,
@@ -319,10 +320,16 @@ def _adam_variant(
         if swap_betas:
             beta1, beta2 = beta2, beta1
         m_new = beta1 * m + (1 - beta1) * g
-        v_new = beta2 * v + (1 - beta2) * second(g, m_new)
+        squares = second(g, m_new)
+        if second_mean:
+            squares = np.mean(squares)
+        v_new = beta2 * v + (1 - beta2) * squares
         m_hat, v_hat = m_new / c1(beta1, t), v_new / c2(beta2, t)
         if eps_mode == "inside":
             step = lr * m_hat / root(v_hat + eps)
+        elif eps_mode in ("parentheses", "parentheses-"):
+            # `x - lr * m_hat / np.sqrt(v_hat) + eps`, or `step = ... + eps; x - step`
+            step = lr * m_hat / root(v_hat) + (-eps if eps_mode == "parentheses" else eps)
         elif eps_mode == "uncorrected":
             step = lr * np.sqrt(c2(beta2, t)) / c1(beta1, t) * m_new / (root(v_new) + eps)
         else:
@@ -388,6 +395,21 @@ ADAM_MISTAKES = [
     Diagnosis(
         "v must average the squared *gradients* g**2, not the squared momentum m**2.",
         _adam_variant(second=lambda g, m: m**2),
+    ),
+    *(
+        Diagnosis(
+            "parentheses are missing: `lr * m_hat / np.sqrt(v_hat) + eps` divides by the root "
+            "alone and adds eps outside the fraction. Put the whole denominator in "
+            "parentheses: `lr * m_hat / (np.sqrt(v_hat) + eps)`.",
+            _adam_variant(eps_mode=mode),
+        )
+        for mode in ("parentheses", "parentheses-")
+    ),
+    Diagnosis(
+        "you averaged g**2 over the coordinates (`np.mean(g**2)`), so every coordinate gets "
+        "the same v. Adam keeps one average per coordinate: `ema(v, g**2, beta2)`, "
+        "elementwise.",
+        _adam_variant(second_mean=True),
     ),
     Diagnosis(
         "the square root is missing: divide by `np.sqrt(v_hat) + eps`.",
@@ -471,6 +493,13 @@ def _largest_steps(lr: float, g: float, steps: int, beta2: float):
     )
 
 
+def _not_finite(value) -> bool:
+    try:
+        return not np.isfinite(float(np.asarray(value).item()))
+    except (TypeError, ValueError):
+        return False
+
+
 def check_early_steps(largest_early_steps: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``largest_early_steps() -> (rmsprop_largest, adam_largest)`` over 50 steps.
 
@@ -486,6 +515,12 @@ def check_early_steps(largest_early_steps: Callable, *, quiet: bool = False) -> 
                 f"it returned {result!r:.60}."
             )
         rmsprop_largest = as_number(result[0], name)
+        if _not_finite(result[1]):
+            raise Mistake(
+                f"your Adam run gave {result[1]!r}: on its first step `bias_correct` divided by "
+                "1 - beta**0 = 0. Count Adam's steps from t = 1, `for t in range(1, 51)`: t is "
+                "the number of steps taken, this one included."
+            )
         adam_largest = as_number(result[1], name)
         rms, adam = _largest_steps(1e-3, 0.01, 50, 0.999)
         got, right = (rmsprop_largest, adam_largest), (rms.max(), adam.max())

@@ -86,33 +86,103 @@ def check_gd_run(gd_run: Callable, *, quiet: bool = False) -> CheckResult:
     return run_check(checker, quiet=quiet)
 
 
+#: A search that evaluates the gradient fewer times than this has not run gradient descent.
+MIN_GRADIENT_CALLS = 100
+
+
+def _counted_gradient(curvature: float) -> tuple[Callable, list]:
+    """The gradient x -> L x of f(x) = L/2 x^2, and the list of the dtypes it was called with."""
+    calls: list = []
+
+    def grad(x):
+        calls.append(np.asarray(x).dtype)
+        return curvature * np.asarray(x)
+
+    return grad, calls
+
+
+_INTEGER_RUNS = (
+    "your runs work on *integer* arrays (`grad` received x of dtype {dtype}): with a start "
+    "point such as `np.array([1])`, a run that stores its iterates in x0's dtype keeps them "
+    "whole numbers, so 1 - 2.5 = -1.5 becomes -1 and a diverging run can look stable (or "
+    "overflow). Start from a float, `np.array([1.0])`."
+)
+
+
+def _estimates(largest_stable_lr: Callable, curvatures: tuple[float, ...]) -> dict:
+    """Curvature L -> the student's estimate for the gradient x -> L x (L is not passed).
+
+    The gradient counts its calls: an answer computed from a formula, or from one gradient
+    read off to find L, is refused, since the exercise is to find the limit by experiment.
+    It also records the dtype of the points it gets: runs on integers are named as such
+    (when their answer is wrong or they do not finish).
+    """
+    name, estimates = fn_name(largest_stable_lr), {}
+    for curvature in curvatures:
+        grad, calls = _counted_gradient(curvature)
+        try:
+            estimate = as_number(call(largest_stable_lr, grad, loop_hint=_SEARCH_HINT), name)
+        except Mistake:
+            integer = next((d for d in calls if d.kind in "iu"), None)
+            if integer is not None:
+                raise Mistake(_INTEGER_RUNS.format(dtype=integer)) from None
+            raise
+        integer = next((d for d in calls if d.kind in "iu"), None)
+        if integer is not None and not np.isclose(estimate, 2.0 / curvature, rtol=0.02):
+            raise Mistake(_INTEGER_RUNS.format(dtype=integer))
+        if len(calls) < MIN_GRADIENT_CALLS:
+            raise Mistake(
+                f"`{name}` evaluated `grad` only {len(calls)} "
+                f"time{'s' if len(calls) != 1 else ''}: it cannot have run "
+                "gradient descent. Find the limit by experiment: run `gd_run(grad, ...)` at "
+                "trial step sizes and bisect between a stable and an unstable one."
+            )
+        estimates[curvature] = estimate
+    return estimates
+
+
 def check_largest_stable_lr(largest_stable_lr: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check an empirical estimate of the largest stable step on f(x) = L/2 x^2 (it is 2/L)."""
+    """Check ``largest_stable_lr(grad)``: the largest stable step on f(x) = L/2 x^2 is 2/L.
+
+    The student gets only the gradient ``grad(x) = L x``, for L = 1, 4 and 0.25. Wrong answers
+    are named: runs on integer arrays (the gradient sees integer points), 1/L (the one-step
+    jump, or the top of a search range of 1/L), the same number for two curvatures (a fixed
+    search range that stops below 2/L), too large, too small.
+    """
     name = fn_name(largest_stable_lr)
 
     def checker() -> str:
-        for curvature in (1.0, 4.0):
-            estimate = as_number(call(largest_stable_lr, curvature, loop_hint=_SEARCH_HINT), name)
+        estimates = _estimates(largest_stable_lr, (1.0, 4.0, 0.25))
+        for curvature, estimate in estimates.items():
             limit = 2.0 / curvature
+            if np.isclose(estimate, limit, rtol=0.02):
+                continue
+            where = f"for the gradient {curvature:g} x (L = {curvature:g}) you found {estimate:.4g}"
+            same = [other for c, other in estimates.items() if c != curvature]
+            if estimate < limit and any(np.isclose(estimate, o, rtol=1e-3) for o in same):
+                raise Mistake(
+                    f"{where}, the same number as for another L: your answer stops at the top "
+                    "of your search range, which is below the largest stable step. Make sure "
+                    "the upper end is unstable before you bisect: double it until a run grows."
+                )
             if np.isclose(estimate, 1.0 / curvature, rtol=0.02):
                 raise Mistake(
-                    f"for L = {curvature} you found {estimate:.4g} = 1/L. That step jumps to "
-                    "the minimum in one move; larger steps still converge (with oscillation) "
-                    "up to a bigger limit. Keep increasing lr while |x_t| still shrinks."
+                    f"{where} = 1/L. That step jumps to the minimum in one move; larger steps "
+                    "still converge (with oscillation) up to a bigger limit. Keep increasing "
+                    "lr while |x_t| still shrinks (and if 1/L was the top of your search "
+                    "range, start from a step that makes a run grow)."
                 )
-            if estimate > limit * 1.02:
+            if estimate > limit:
                 raise Mistake(
-                    f"for L = {curvature} you found {estimate:.4g}, but at that step size "
-                    f"|x_t| grows: x_t = (1 - lr L)^t x_0 and |1 - {estimate:.4g} * {curvature}| "
-                    "> 1. Check how your test decides that a run is stable."
+                    f"{where}, but at that step size |x_t| grows: x_t = (1 - lr L)^t x_0 and "
+                    f"|1 - {estimate:.4g} * {curvature:g}| > 1. Check how your test decides "
+                    "that a run is stable."
                 )
-            if estimate < limit * 0.98:
-                raise Mistake(
-                    f"for L = {curvature} you found {estimate:.4g}, noticeably below the "
-                    "largest stable step. Refine the search (more bisection steps, or more "
-                    "steps per run so slow divergence is visible)."
-                )
-        return f"`{name}` finds the stability limit within 2% for L = 1 and L = 4."
+            raise Mistake(
+                f"{where}, noticeably below the largest stable step. Refine the search (more "
+                "bisection steps, or more steps per run so slow divergence is visible)."
+            )
+        return f"`{name}` finds the stability limit within 2% for L = 1, 4 and 0.25."
 
     return run_check(checker, quiet=quiet)
 

@@ -220,6 +220,18 @@ def check_terminal_speed(
     return run_check(checker, quiet=quiet)
 
 
+def _measured_rate(kappa: float, mu: float) -> float:
+    """(|x_400| / |x_200|)^(1/200) of heavy ball with Polyak's lr and momentum ``mu``."""
+    curvatures = np.array([1.0 / kappa, 1.0])
+    lr = 4 / (1 + np.sqrt(1 / kappa)) ** 2
+    opt = optim.momentum(lr=lr, momentum=mu)
+    x, state, distances = np.ones(2), opt.init(np.ones(2)), [np.sqrt(2.0)]
+    for _ in range(400):
+        x, state = opt.step(x, curvatures * x, state)
+        distances.append(float(np.linalg.norm(x)))
+    return (distances[400] / distances[200]) ** (1 / 200)
+
+
 def check_momentum_rate(momentum_rate: Callable, *, quiet: bool = False) -> CheckResult:
     """Check the measured rate of tuned heavy ball: :math:`(\\sqrt\\kappa-1)/(\\sqrt\\kappa+1)`."""
     name = fn_name(momentum_rate)
@@ -239,6 +251,12 @@ def check_momentum_rate(momentum_rate: Callable, *, quiet: bool = False) -> Chec
                 raise Mistake(
                     f"for kappa = {kappa:g} you found {rate:.4f}, the square of the rate: "
                     "that is how fast the *loss* falls. Measure distances |x_t - x*|."
+                )
+            if np.isclose(rate, _measured_rate(kappa, mu=theory), rtol=0.02):
+                raise Mistake(
+                    f"for kappa = {kappa:g} you measured {rate:.4f}, the rate of mu = "
+                    f"(sqrt(kappa) - 1)/(sqrt(kappa) + 1) = {theory:.4f}: the square is "
+                    "missing. Polyak's momentum is mu = ((sqrt(kappa) - 1)/(sqrt(kappa) + 1))**2."
                 )
             if rate >= 1:
                 raise Mistake(

@@ -113,6 +113,23 @@ STEP_MISTAKES = [
         "of the gradient, not by the mean square itself.",
         _with_step(lambda x, g, v, v_new, lr, eps: x - lr * g / (v_new + eps)),
     ),
+    *(
+        Diagnosis(
+            "parentheses are missing: `lr * g / np.sqrt(v_new) + eps` divides by the root "
+            "alone and adds eps outside the fraction. Put the whole denominator in "
+            "parentheses: `lr * g / (np.sqrt(v_new) + eps)`.",
+            _with_step(
+                lambda x, g, v, v_new, lr, eps, sign=sign: x - lr * g / np.sqrt(v_new) + sign * eps
+            ),
+        )
+        for sign in (1.0, -1.0)  # `x - lr * g / ... + eps`, or `step = ... + eps; x - step`
+    ),
+    Diagnosis(
+        "you averaged g**2 over the coordinates (`np.mean(g**2)`), so every coordinate gets "
+        "the same v. RMSProp averages over *time*, one average per coordinate: "
+        "`v_new = beta * v + (1 - beta) * g**2`, elementwise.",
+        _with_average(lambda v, g, beta: beta * v + (1 - beta) * np.mean(g**2)),
+    ),
     Diagnosis(
         "eps is missing from the denominator: `np.sqrt(v_new) + eps`.",
         _with_step(lambda x, g, v, v_new, lr, eps: x - lr * g / np.sqrt(v_new)),
@@ -426,6 +443,14 @@ TORCH_MISTAKES = [
         ),
     ),
     Diagnosis(
+        "you passed beta as `momentum`. torch's RMSprop calls the decay of the average "
+        "`alpha` (default 0.99); `momentum` adds a separate momentum buffer, which this "
+        "exercise does not use. Pass `alpha=beta` and leave `momentum` out.",
+        lambda grad, x0, lr, beta, eps, steps: _run_with(beta=0.99, momentum=beta)(
+            grad, x0, lr, beta, eps, steps
+        ),
+    ),
+    Diagnosis(
         "you left torch's `lr` at its default, 0.01: pass `lr=lr`.",
         _run_with(lr=0.01),
     ),
@@ -458,6 +483,15 @@ def check_torch_rmsprop(torch_rmsprop_run: Callable, *, quiet: bool = False) -> 
             expected,
             TORCH_MISTAKES,
             loop_hint="Does the loop run exactly `steps` times?",
+            aliasing=(
+                "every row from row {first} on is the final point: `p.detach().numpy()` shares "
+                "its memory with `p`, which `opt.step()` changes in place, so each stored "
+                "row shows the last value. Store a copy: `p.detach().numpy().copy()`."
+            ),
+            first_step=(
+                "Check the arguments of `torch.optim.RMSprop`: `lr=lr`, `alpha=beta` (torch's "
+                "name for the decay) and `eps=eps`, nothing else."
+            ),
             near_miss=(
                 "that is float32 precision. Create the parameter with `dtype=torch.float64` "
                 "(and convert the gradients to float64 too)."
