@@ -1,0 +1,508 @@
+"""Lab 6 checkers: correct answers pass, and every catalogued mistake gets its own message.
+
+The expected values behind the checks are anchored independently here: the checker's reference
+optimizer is compared with torch.optim.RMSprop, the student-style optimizer with torch on the
+digits network, and the layer ratio with a hand computation.
+"""
+
+import numpy as np
+import pytest
+import torch
+from mistake_catalog import Wrong, assert_distinct, assert_named
+
+from rmslab import checks, train
+from rmslab.checks import _core, networks
+
+TASK = train.digits_mlp(depth=networks.DEPTH)
+
+# ---------------------------------------------------------------- correct student answers
+
+
+def rmsprop_step(x, g, v, lr, beta, eps):
+    v_new = beta * v + (1 - beta) * g**2
+    return x - lr * g / (np.sqrt(v_new) + eps), v_new
+
+
+class NumpyRMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+        super().__init__(params, dict(lr=lr, beta=beta, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["v"] = np.zeros(p.shape)
+                x_new, state["v"] = self.rule(
+                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
+                )
+                p.copy_(torch.from_numpy(x_new))
+
+    rule = staticmethod(rmsprop_step)
+
+
+def train_with_yours(optimizer=NumpyRMSprop, steps=networks.STEPS, task=TASK, lr=1e-2):
+    return train.fit(task, optimizer, steps, lr=lr)
+
+
+def torch_rmsprop(params, lr, beta, eps):
+    return torch.optim.RMSprop(params, lr=lr, alpha=beta, eps=eps)
+
+
+def layer_ratio(history):
+    updates = history.rel_update
+    names = list(updates)
+    return np.mean(updates[names[-1]]) / np.mean(updates[names[0]])
+
+
+CORRECT = {
+    "check_rmsprop_optimizer": NumpyRMSprop,
+    "check_digits_training": train_with_yours,
+    "check_torch_rmsprop_factory": torch_rmsprop,
+    "check_layer_ratio": layer_ratio,
+    "check_stall_explanation": lambda: "C",
+}
+
+
+@pytest.mark.parametrize("check", CORRECT)
+def test_correct_answers_pass(check, capsys):
+    assert getattr(checks, check)(CORRECT[check]).passed
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+@pytest.mark.parametrize("case", range(len(networks._cases())))
+def test_the_checker_reference_is_torch_rmsprop(case):
+    """The path the checker expects is what torch.optim.RMSprop does on the same case."""
+    case = networks._cases()[case]
+    params = networks._tensors(case)
+    groups = [
+        dict({"params": [params[k] for k in group]}, **extra)
+        for group, extra in zip(case.groups, case.overrides or [{}], strict=True)
+    ]
+    opt = torch.optim.RMSprop(groups, lr=case.lr, alpha=case.beta, eps=case.eps)
+    for expected in networks.simulate(case):
+        opt.zero_grad()
+        sum(
+            (torch.as_tensor(case.a[k], dtype=p.dtype) * p + case.c[k] * p**2 / 2).sum()
+            for k, p in params.items()
+            if k in case.a
+        ).backward()
+        opt.step()
+        for k, p in params.items():
+            tol = 1e-12 if case.dtype == "float64" else 1e-6
+            np.testing.assert_allclose(p.detach().double().numpy(), expected[k], rtol=tol)
+
+
+def test_a_numpy_optimizer_reproduces_torch_on_the_digits_network():
+    """The lab's claim: same run to float32 rounding, the same accuracy."""
+    ours = train.fit(TASK, NumpyRMSprop, 100, lr=1e-2, layer_stats=False)
+    theirs = train.fit(TASK, torch.optim.RMSprop, 100, lr=1e-2, layer_stats=False)
+    assert np.max(np.abs(ours.loss - theirs.loss)) < 1e-4
+    assert ours.loss[0] == theirs.loss[0]
+
+
+def test_layer_ratio_by_hand():
+    history = networks._fake_history(
+        {"layer1": np.ones(2), "layer2": np.ones(2)},
+        {"layer1": np.array([1.0, 3.0]), "layer2": np.array([10.0, 30.0])},
+    )
+    assert networks.layer_ratio(history) == pytest.approx(10.0, rel=1e-15)
+    assert layer_ratio(history) == networks.layer_ratio(history)
+
+
+def test_the_cases_tell_every_catalogued_variant_apart():
+    """Each wrong rule changes the path of some case (else the checker could not name it)."""
+    cases = networks._cases()
+    variants = [dict(rule=r) for _, r in networks.MATH_MISTAKES] + [
+        options for _, options in networks.STATE_MISTAKES
+    ]
+    for options in variants:
+        differs = []
+        for case in cases:
+            with np.errstate(all="ignore"):
+                wrong = networks.simulate(case, **options)
+            right = networks.simulate(case)
+            differs.append(
+                wrong is not None
+                and not all(
+                    np.allclose(a[k], b[k], rtol=1e-6)
+                    for a, b in zip(right, wrong, strict=True)
+                    for k in a
+                )
+            )
+        assert any(differs), options
+
+
+def test_a_step_that_never_ends_is_stopped_and_named(monkeypatch):
+    monkeypatch.setattr(_core, "TIME_LIMIT", 0.2)
+
+    class Forever(NumpyRMSprop):
+        def step(self, closure=None):
+            while True:
+                pass
+
+    message = checks.check_rmsprop_optimizer(Forever, quiet=True).message
+    assert "did not return within 0.2 s" in message
+    assert "One pass over `self.param_groups`" in message
+
+
+# ---------------------------------------------------------------- the catalog of mistakes
+
+
+def with_rule(rule):
+    return type("WrongRule", (NumpyRMSprop,), {"rule": staticmethod(rule)})
+
+
+def step_eps_inside(x, g, v, lr, beta, eps):
+    v_new = beta * v + (1 - beta) * g**2
+    return x - lr * g / np.sqrt(v_new + eps), v_new
+
+
+def step_not_squared(x, g, v, lr, beta, eps):
+    v_new = beta * v + (1 - beta) * g
+    return x - lr * g / (np.sqrt(v_new) + eps), v_new
+
+
+def step_swapped(x, g, v, lr, beta, eps):
+    v_new = (1 - beta) * v + beta * g**2
+    return x - lr * g / (np.sqrt(v_new) + eps), v_new
+
+
+def step_old_average(x, g, v, lr, beta, eps):
+    return x - lr * g / (np.sqrt(v) + eps), beta * v + (1 - beta) * g**2
+
+
+def step_wrong_sign(x, g, v, lr, beta, eps):
+    v_new = beta * v + (1 - beta) * g**2
+    return x + lr * g / (np.sqrt(v_new) + eps), v_new
+
+
+class ForgetsState(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                v = np.zeros(p.shape)  # a fresh v at every step
+                x_new, v = rmsprop_step(
+                    p.numpy(), p.grad.numpy(), v, group["lr"], group["beta"], group["eps"]
+                )
+                p.copy_(torch.from_numpy(x_new))
+
+
+class SharedState(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if not hasattr(self, "v"):
+                    self.v = np.zeros(p.shape)  # one v for every parameter
+                x_new, self.v = rmsprop_step(
+                    p.numpy(), p.grad.numpy(), self.v, group["lr"], group["beta"], group["eps"]
+                )
+                p.copy_(torch.from_numpy(x_new))
+
+
+class ConstructorLr(NumpyRMSprop):
+    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+        super().__init__(params, lr, beta, eps)
+        self.lr = lr
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["v"] = np.zeros(p.shape)
+                x_new, state["v"] = rmsprop_step(
+                    p.numpy(), p.grad.numpy(), state["v"], self.lr, group["beta"], group["eps"]
+                )
+                p.copy_(torch.from_numpy(x_new))
+
+
+def plain_step(self, write):
+    """The right loop, handing each parameter and its new value to ``write``; no no_grad."""
+    for group in self.param_groups:
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if not state:
+                state["v"] = np.zeros(p.shape)
+            x_new, state["v"] = rmsprop_step(
+                p.detach().numpy(),
+                p.grad.numpy(),
+                state["v"],
+                group["lr"],
+                group["beta"],
+                group["eps"],
+            )
+            write(p, x_new)
+
+
+class NoNoGradCopy(NumpyRMSprop):
+    def step(self, closure=None):  # no @torch.no_grad()
+        plain_step(self, lambda p, x_new: p.copy_(torch.from_numpy(x_new)))
+
+
+class NoNoGradNumpy(NumpyRMSprop):
+    def step(self, closure=None):  # no @torch.no_grad()
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state["v"] = np.zeros(p.shape)
+                x_new, state["v"] = rmsprop_step(
+                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
+                )
+
+
+class GradNoneNotSkipped(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state["v"] = np.zeros(p.shape)
+                x_new, state["v"] = rmsprop_step(
+                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
+                )
+                p.copy_(torch.from_numpy(x_new))
+
+
+class NoDefaults(NumpyRMSprop):
+    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+        torch.optim.Optimizer.__init__(self, params, {})
+
+
+class NoSuperInit(NumpyRMSprop):
+    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+        self.lr, self.beta, self.eps = lr, beta, eps
+
+
+class ReplacesData(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        plain_step(self, lambda p, x_new: setattr(p, "data", torch.from_numpy(x_new)))
+
+
+class WritesGrad(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        plain_step(self, lambda p, x_new: p.grad.copy_(torch.from_numpy(x_new)))
+
+
+class Rebinds(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        def write(p, x_new):
+            p = torch.from_numpy(x_new)  # noqa: F841 (the mistake: only the name changes)
+
+        plain_step(self, write)
+
+
+class ScalesGradInPlace(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["v"] = np.zeros(p.shape)
+                g = p.grad.numpy()
+                state["v"] = group["beta"] * state["v"] + (1 - group["beta"]) * g**2
+                g /= np.sqrt(state["v"]) + group["eps"]  # writes into p.grad
+                p.sub_(group["lr"] * torch.from_numpy(g))
+
+
+class ReturnInLoop(NumpyRMSprop):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["v"] = np.zeros(p.shape)
+                x_new, state["v"] = rmsprop_step(
+                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
+                )
+                p.copy_(torch.from_numpy(x_new))
+                return None
+
+
+class NotAnOptimizer:
+    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+        self.params, self.lr, self.beta, self.eps = list(params), lr, beta, eps
+
+
+OPTIMIZER_MISTAKES = [
+    ("eps inside the root", with_rule(step_eps_inside), "eps is inside the square root"),
+    ("forgot to square g", with_rule(step_not_squared), "averages g, not its square"),
+    ("beta and 1 - beta swapped", with_rule(step_swapped), "are swapped"),
+    ("divides by the old average", with_rule(step_old_average), "*old* average"),
+    ("wrong sign", with_rule(step_wrong_sign), "wrong sign"),
+    ("state not kept between steps", ForgetsState, "forgets v between steps"),
+    ("one state for all parameters", SharedState, "all parameters share one v"),
+    ("lr from the constructor, not the group", ConstructorLr, "with the constructor's lr"),
+    ("in-place update without no_grad", NoNoGradCopy, "while autograd was recording. Run"),
+    ("p.numpy() without no_grad", NoNoGradNumpy, "called `.numpy()` on a parameter"),
+    ("grad None not skipped", GradNoneNotSkipped, "`if p.grad is None: continue`"),
+    ("hyperparameters not in the defaults", NoDefaults, "looked up 'lr' in a parameter group"),
+    ("no super().__init__", NoSuperInit, "has no `param_groups`"),
+    ("p.data replaced by a float64 array", ReplacesData, "came out of `step` as float64"),
+    ("new values written into p.grad", WritesGrad, "you wrote the new values into `p.grad`"),
+    ("rebinds the name p", Rebinds, "only gives the name `p` a new tensor"),
+    ("in-place aliasing of p.grad", ScalesGradInPlace, "shares memory with the gradient"),
+    ("return inside the loop", ReturnInLoop, "only the first parameter moved"),
+    ("not an Optimizer subclass", NotAnOptimizer, "not a torch.optim.Optimizer"),
+]
+
+
+def quick_run(optimizer=NumpyRMSprop, steps=5, task=TASK, lr=1e-2):
+    """A short run: for mistakes the check sees whatever the length of the run."""
+    return train_with_yours(optimizer, steps, task, lr)
+
+
+TRAINING_MISTAKES = [
+    ("returns the accuracy", lambda: quick_run().final_test_accuracy, "not a number taken"),
+    ("default depth 6", lambda: quick_run(task=train.digits_mlp()), "the default depth is 6"),
+    (
+        "ReLU network",
+        lambda: quick_run(task=train.digits_mlp(depth=networks.DEPTH, activation="relu")),
+        "has no sigmoid units",
+    ),
+    ("too many steps", lambda: quick_run(steps=networks.STEPS + 1, lr=1e-4), "stay within"),
+    ("an optimizer that gives NaN", lambda: quick_run(with_rule(step_not_squared)), "diverged"),
+    ("lr far too large", lambda: train_with_yours(lr=0.1), "too large"),
+    ("lr far too small", lambda: train_with_yours(lr=1e-4), "chance level"),
+    ("lr somewhat too small", lambda: train_with_yours(lr=1e-3), "too slowly"),
+]
+
+
+def torch_with(**settings):
+    def make(params, lr, beta, eps):
+        return torch.optim.RMSprop(params, **dict(dict(lr=lr, alpha=beta, eps=eps), **settings))
+
+    return make
+
+
+FACTORY_MISTAKES = [
+    (
+        "alpha = 1 - beta",
+        lambda params, lr, beta, eps: torch_with(alpha=1 - beta)(params, lr, beta, eps),
+        "not 1 - beta",
+    ),
+    (
+        "alpha left at torch's default",
+        lambda params, lr, beta, eps: torch.optim.RMSprop(params, lr=lr, eps=eps),
+        "`alpha` is 0.99 (torch's default)",
+    ),
+    (
+        "beta passed as momentum",
+        lambda params, lr, beta, eps: torch.optim.RMSprop(params, lr=lr, momentum=beta, eps=eps),
+        "passed beta as `momentum`",
+    ),
+    (
+        "lr left at torch's default",
+        lambda params, lr, beta, eps: torch.optim.RMSprop(params, alpha=beta, eps=eps),
+        "pass `lr=lr`",
+    ),
+    (
+        "eps left at torch's default",
+        lambda params, lr, beta, eps: torch.optim.RMSprop(params, lr=lr, alpha=beta),
+        "`eps` is 1e-08 (torch's default)",
+    ),
+    ("centered RMSProp", torch_with(centered=True), "`centered=True`"),
+    ("weight decay set", torch_with(weight_decay=1e-2), "does not step as RMSProp does"),
+    (
+        "returns their own optimizer",
+        lambda params, lr, beta, eps: NumpyRMSprop(params, lr, beta, eps),
+        "an instance of `NumpyRMSprop`",
+    ),
+]
+
+
+def updates(history):
+    return list(history.rel_update.values())
+
+
+RATIO_MISTAKES = [
+    ("upside down", lambda h: np.mean(updates(h)[0]) / np.mean(updates(h)[-1]), "upside down"),
+    (
+        "relative gradients instead of updates",
+        lambda h: np.mean(list(h.rel_grad.values())[-1]) / np.mean(list(h.rel_grad.values())[0]),
+        "you used `rel_grad`",
+    ),
+    (
+        "mean of the per-step ratios",
+        lambda h: np.mean(updates(h)[-1] / updates(h)[0]),
+        "averaged the per-step ratios",
+    ),
+    (
+        "medians",
+        lambda h: np.median(updates(h)[-1]) / np.median(updates(h)[0]),
+        "you took the median",
+    ),
+    (
+        "layer names written in (layer4)",
+        lambda h: np.mean(h.rel_update["layer4"]) / np.mean(h.rel_update["layer1"]),
+        "you wrote the layer names into the function",
+    ),
+    (
+        "layer names written in (layer7, depth 6)",
+        lambda h: np.mean(h.rel_update["layer7"]) / np.mean(h.rel_update["layer1"]),
+        "has no key 'layer7'",
+    ),
+    ("last step only", lambda h: updates(h)[-1][-1] / updates(h)[0][-1], "last step only"),
+    ("first step only", lambda h: updates(h)[-1][0] / updates(h)[0][0], "first step only"),
+    (
+        "layers sorted as text",
+        lambda h: (
+            np.mean(h.rel_update[sorted(h.rel_update)[-1]])
+            / np.mean(h.rel_update[sorted(h.rel_update)[0]])
+        ),
+        "`sorted` puts 'layer10' before 'layer2'",
+    ),
+]
+
+STALL_MISTAKES = [
+    ("A: the gradient is zero", lambda: "A", "not A:"),
+    ("B: SGD's lr is too small", lambda: "B", "not B:"),
+    ("D: RMSProp gets other gradients", lambda: "D", "not D:"),
+    ("the answer as text", lambda: "one learning rate for all layers", "return one letter"),
+]
+
+CATALOG = [
+    Wrong(check, mistake, fn, says)
+    for check, mistakes in [
+        ("check_rmsprop_optimizer", OPTIMIZER_MISTAKES),
+        ("check_digits_training", TRAINING_MISTAKES),
+        ("check_torch_rmsprop_factory", FACTORY_MISTAKES),
+        ("check_layer_ratio", RATIO_MISTAKES),
+        ("check_stall_explanation", STALL_MISTAKES),
+    ]
+    for mistake, fn, says in mistakes
+]
+
+
+@pytest.mark.parametrize("wrong", CATALOG, ids=[w.id for w in CATALOG])
+def test_each_mistake_is_named(wrong):
+    assert_named(wrong)
+
+
+def test_different_mistakes_get_different_messages():
+    assert_distinct(CATALOG)
