@@ -56,7 +56,7 @@ def name_from_content(html: str) -> str:
     html = html.replace('<summary aria-label="Toggle hidden content">', "<summary>")
     search_field = r'(<button class="[^"]*search-button-field[^"]*"[^>]*?) aria-label="Search"'
     html = re.sub(search_field, r"\1", html)
-    return re.sub(r'(<i class="theme-switch [^"]*" data-mode="\w+") title="[^"]*"', r"\1", html)
+    return re.sub(r'(<i class="theme-switch [^"]*" data-mode="\w+")\s+title="[^"]*"', r"\1", html)
 
 
 def _page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -85,6 +85,6 @@ def _rewrite_pages(app: Sphinx, exception) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _add_static_path)
     app.connect("html-page-context", _page)
-    app.connect("build-finished", _rewrite_pages)
+    app.connect("build-finished", _rewrite_pages, priority=400)  # before handlers that may fail
     app.add_css_file("rmslab-a11y.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

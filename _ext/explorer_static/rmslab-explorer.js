@@ -184,6 +184,7 @@
     }
 
     render() {
+      const start = performance.now();
       const state = this.state(), problem = core.makeProblem(state.problem);
       const runs = state.sides.map(({ optimizer, settings }, k) => {
         const run = core.run(optimizer, settings, problem, state.steps);
@@ -196,6 +197,7 @@
       this.runs = runs;
       this.draw(problem, runs);
       this.report(problem, runs);
+      [this.renderStart, this.renderMs] = [start, performance.now() - start]; // for benchmarks
       if (this.onrender) this.onrender(runs);
     }
 
@@ -208,9 +210,11 @@
         c.style.width = `${width}px`; c.style.height = `${height}px`;
         this.background = null;
       }
-      const ctx = c.getContext("2d");
+      // Opaque and desynchronized: cheaper to composite, painted without waiting for the page.
+      const ctx = c.getContext("2d", { alpha: false, desynchronized: true });
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.clearRect(0, 0, width, height);
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, width, height);
       const boxes = narrow
         ? [0, 1, 2].map((i) => ({ x: 46, y: i * 220 + 22, w: width - 60, h: 170 }))
         : [0, 1, 2].map((i) => ({ x: 46 + (i * width) / 3, y: 22, w: width / 3 - 60, h: 200 }));
@@ -224,19 +228,29 @@
       seriesPanel(ctx, boxes[2], "effective step |dx_i| / |g_i|", eff, null, null);
     }
 
+    /** The table under the plot: built once, then only its cells' text changes (cheap layout). */
     report(problem, runs) {
-      const rows = runs.map((r) => {
+      if (!this.table) {
+        const head = ["optimizer", "loss gap", `gap below ${fmt(this.tol)}`, "effective step (x1, x2)"];
+        this.caption = el("caption");
+        this.cells = runs.map(() => [el("th", { scope: "row" }), el("td"), el("td"), el("td")]);
+        this.table = el("table", { class: "rx-table" }, this.caption,
+          el("thead", {}, el("tr", {}, ...head.map((text) => el("th", { scope: "col", text })))),
+          el("tbody", {}, ...this.cells.map((row) => el("tr", {}, ...row))));
+        this.readout.append(this.table);
+      }
+      const text = (node, value) => { if (node.textContent !== value) node.textContent = value; };
+      text(this.caption, `On ${problem.name}, after the last step`);
+      runs.forEach((r, k) => {
         const last = r.steps;
         const e = [r.eff[0][last], r.eff[1][last]].map((v) => (isFinite(v) ? fmt(v) : "n/a"));
         const gap = r.diverged !== null ? `diverged at step ${r.diverged}` : fmt(Math.abs(r.gaps[last]));
         const hit = r.hit === null ? `not within ${r.steps} steps` : `${r.hit} steps`;
-        return `<tr><th scope="row">${r.name}</th><td>${gap}</td><td>${hit}</td><td>${e[0]}, ${e[1]}</td></tr>`;
+        [r.name, gap, hit, `${e[0]}, ${e[1]}`].forEach((value, j) => text(this.cells[k][j], value));
       });
-      this.readout.innerHTML = `<table class="rx-table"><caption>On ${problem.name}, after the last step</caption>
-        <thead><tr><th scope="col">optimizer</th><th scope="col">loss gap</th><th scope="col">gap below ${fmt(this.tol)}</th>
-        <th scope="col">effective step (x1, x2)</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
       this.canvas.setAttribute("aria-label", `Paths of ${runs.map((r) => r.name).join(" and ")} on ${problem.name}` +
-        ` over its contour lines, their loss gap and per-coordinate effective step against the step t; numbers in the table below.`);
+        " over its contour lines, their loss gap and per-coordinate effective step against the step t;" +
+        " numbers in the table below.");
     }
   }
 
