@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmslab.problems.base import Problem, check_int, check_positive
+from rmslab.problems.base import Problem
+from rmslab.validation import check_int, check_positive
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from rmslab.validation import check_int, check_positive  # noqa: F401 (used by the problems)
+
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 
@@ -94,23 +96,6 @@ def sample(rng, batch_shape: tuple[int, ...], draw: Callable) -> np.ndarray:
         "rng must be a numpy Generator (np.random.default_rng(seed)) or a sequence of them "
         f"for a stochastic problem, got {rng!r}"
     )
-
-
-def check_positive(name: str, value, allow_zero: bool = False) -> float:
-    """Return ``float(value)`` or raise ``ValueError`` unless it is finite and > 0 (>= 0)."""
-    value = float(value)
-    ok = np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        allowed = "[0, inf)" if allow_zero else "(0, inf)"
-        raise ValueError(f"{name} must be finite and in {allowed}, got {value}")
-    return value
-
-
-def check_int(name: str, value, low: int) -> int:
-    """Return ``value`` as an int or raise ``ValueError`` unless it is an integer >= ``low``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 class Wrapped(Problem):

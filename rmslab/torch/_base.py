@@ -9,6 +9,7 @@ collecting the parameters that have a gradient, lazy state creation, low-precisi
 import math
 from itertools import chain
 
+import numpy as np
 import torch
 from torch.optim import Optimizer
 
@@ -23,6 +24,8 @@ def check_number(name, value, high=math.inf, high_closed=False, allow_tensor=Fal
 
     A one-element real tensor passes when ``allow_tensor`` is true (torch accepts a tensor
     ``lr`` and tensor betas); any other tensor raises torch's "Tensor lr must be 1-element".
+    Returns the tensor, or the number as a Python float (so a NumPy scalar or 0-d array
+    works wherever torch expects a number).
     """
     if isinstance(value, torch.Tensor):
         if not allow_tensor or value.is_complex():
@@ -35,13 +38,15 @@ def check_number(name, value, high=math.inf, high_closed=False, allow_tensor=Fal
                 f"Tensor {name} must be 1-element, got a Tensor of shape {tuple(value.shape)} "
                 f"({name} must be a real number in {validation.interval(high, high_closed)})"
             )
-        value = value.item()
-    validation.check_number(name, value, high, high_closed, label)
+        validation.check_number(name, value.item(), high, high_closed, label)
+        return value
+    return validation.check_number(name, value, high, high_closed, label)
 
 
 def check_flag(name, value, allow_none=False):
-    """Check that ``value`` is ``True`` or ``False`` (or ``None`` where torch allows it)."""
-    validation.check_flag(name, value, allow_none)
+    """``value`` as a Python bool (or ``None`` where torch allows it); ``ValueError`` if it
+    is neither."""
+    return validation.check_flag(name, value, allow_none)
 
 
 def check_implementation(capturable=False, differentiable=False, fused=None, foreach=None):
@@ -118,6 +123,11 @@ class RmslabOptimizer(Optimizer):
     """
 
     STATE_KEYS: tuple[str, ...] = ()
+
+    def __init__(self, params, defaults):
+        # NumPy booleans pass the checks; store Python ones (a checkpoint stays plain data).
+        plain = {k: bool(v) if isinstance(v, np.bool_) else v for k, v in defaults.items()}
+        super().__init__(params, plain)
 
     def _init_state(self, param, state, group):
         raise NotImplementedError

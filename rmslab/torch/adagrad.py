@@ -66,12 +66,14 @@ class Adagrad(RmslabOptimizer):
         differentiable=False,
         fused=None,
     ):
-        check_number("lr", lr, allow_tensor=True)
-        check_number("lr_decay", lr_decay)
-        check_number("weight_decay", weight_decay)
-        check_number("initial_accumulator_value", initial_accumulator_value)
-        check_number("eps", eps)
-        check_flag("maximize", maximize)
+        lr = check_number("lr", lr, allow_tensor=True)
+        lr_decay = check_number("lr_decay", lr_decay)
+        weight_decay = check_number("weight_decay", weight_decay)
+        initial_accumulator_value = check_number(
+            "initial_accumulator_value", initial_accumulator_value
+        )
+        eps = check_number("eps", eps)
+        maximize = check_flag("maximize", maximize)
         check_implementation(differentiable=differentiable, fused=fused, foreach=foreach)
         defaults = {
             "lr": lr,

@@ -83,10 +83,12 @@ class Adam(RmslabOptimizer):
         decoupled_weight_decay=False,
         eps_hat=False,
     ):
-        check_number("lr", lr, allow_tensor=True)
-        validation.check_pair("betas", betas, functools.partial(check_number, allow_tensor=True))
-        check_number("eps", eps)
-        check_number("weight_decay", weight_decay)
+        lr = check_number("lr", lr, allow_tensor=True)
+        betas = validation.check_pair(
+            "betas", betas, functools.partial(check_number, allow_tensor=True)
+        )
+        eps = check_number("eps", eps)
+        weight_decay = check_number("weight_decay", weight_decay)
         for name, flag in (
             ("amsgrad", amsgrad),
             ("maximize", maximize),

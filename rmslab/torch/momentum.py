@@ -61,12 +61,12 @@ class Momentum(RmslabOptimizer):
         differentiable=False,
         fused=None,
     ):
-        check_number("lr", lr, allow_tensor=True)
-        check_number("momentum", momentum, high=1.0)
-        check_number("dampening", dampening, high=1.0, high_closed=True)
-        check_number("weight_decay", weight_decay)
-        check_flag("nesterov", nesterov)
-        check_flag("maximize", maximize)
+        lr = check_number("lr", lr, allow_tensor=True)
+        momentum = check_number("momentum", momentum, high=1.0)
+        dampening = check_number("dampening", dampening, high=1.0, high_closed=True)
+        weight_decay = check_number("weight_decay", weight_decay)
+        nesterov = check_flag("nesterov", nesterov)
+        maximize = check_flag("maximize", maximize)
         check_implementation(differentiable=differentiable, fused=fused, foreach=foreach)
         validation.check_nesterov(nesterov, momentum, dampening)
         defaults = {

@@ -127,12 +127,12 @@ class RMSProp(RmslabOptimizer):
         decoupled_weight_decay=False,
         bias_correction=False,
     ):
-        check_number("lr", lr, allow_tensor=True)
-        check_number("alpha", alpha, high=1.0)
-        check_number("eps", eps)
-        check_number("weight_decay", weight_decay)
-        check_number("momentum", momentum, high=1.0)
-        check_number("initial_square_avg", initial_square_avg)
+        lr = check_number("lr", lr, allow_tensor=True)
+        alpha = check_number("alpha", alpha, high=1.0)
+        eps = check_number("eps", eps)
+        weight_decay = check_number("weight_decay", weight_decay)
+        momentum = check_number("momentum", momentum, high=1.0)
+        initial_square_avg = check_number("initial_square_avg", initial_square_avg)
         flags = {
             "centered": centered,
             "maximize": maximize,
