@@ -86,13 +86,13 @@ student: $(INSTRUCTOR_STAMP)
 book-student: $(STAMP)
 	$(PY) tools/student_versions.py book _build/student-book
 
-# JupyterLab on the student versions of the labs (never the instructor files in labs/), written
-# afresh into $(LAB_DIR)/labs: a learner's answers there are replaced on the next `make lab`,
-# so copy a lab elsewhere to keep it. JUPYTER=echo shows what would be opened.
+# JupyterLab on the student versions of the labs (never the instructor files in labs/), in
+# $(LAB_DIR)/labs. A lab already there is the learner's work and is kept; delete it to start
+# that lab afresh (`make clean` deletes them all). JUPYTER=echo shows what would be opened.
 LAB_DIR ?= _build/lab
 JUPYTER ?= $(VENV)/bin/jupyter
 lab: $(INSTRUCTOR_STAMP)
-	$(PY) tools/student_versions.py notebooks $(LAB_DIR)
+	$(PY) tools/student_versions.py notebooks $(LAB_DIR) --keep-existing
 	$(JUPYTER) lab $(LAB_DIR)/labs
 
 sync-url: $(STAMP)

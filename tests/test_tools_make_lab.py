@@ -61,3 +61,31 @@ def test_the_opened_lab_has_no_solution_and_no_hidden_test(opened, lab):
     stubs = [c for c in student.cells if "raise NotImplementedError" in c.source]
     solutions = [c for c in instructor.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert len(stubs) >= len([c for c in solutions if c.cell_type == "code"]) > 0
+
+
+def test_make_lab_keeps_the_learners_work(opened):
+    """A second `make lab` leaves an answered lab alone and restores a deleted one."""
+    folder, notebooks = opened
+    answered, deleted = notebooks[0], notebooks[1]
+    answered.write_text(answered.read_text().replace("NotImplementedError", "MyAnswer"))
+    mine = answered.read_text()
+    expected = deleted.read_text()
+    deleted.unlink()
+    old_stamps = [arg for stamp in STAMPS for arg in ("-o", stamp)]
+    done = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            *old_stamps,
+            "lab",
+            "JUPYTER=echo",
+            f"LAB_DIR={folder.parent}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert answered.read_text() == mine
+    assert deleted.read_text() == expected

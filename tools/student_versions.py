@@ -1,6 +1,7 @@
 """Student versions of the labs, made by nbgrader, and the book built from them.
 
     python tools/student_versions.py notebooks [OUT]         # student labs in OUT/labs
+    python tools/student_versions.py notebooks OUT --keep-existing  # add only missing labs
     python tools/student_versions.py book [OUT] [--toc FILE] # the student book
     python tools/student_versions.py course DIR               # a ready nbgrader course directory
 
@@ -32,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     commands = parse.add_subparsers(dest="command", required=True)
     notebooks = commands.add_parser("notebooks", help="student versions of the labs")
     notebooks.add_argument("out", nargs="?", default=ROOT / "_build" / "student", type=Path)
+    notebooks.add_argument(
+        "--keep-existing", action="store_true", help="leave a lab already in OUT/labs as it is"
+    )
     book = commands.add_parser("book", help="the book built from the student versions")
     book.add_argument("out", nargs="?", default=ROOT / "_build" / "student-book", type=Path)
     book.add_argument("--toc", default=ROOT / "_toc.yml", type=Path, help="table of contents")
@@ -44,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         if args.command == "notebooks":
-            for path in student_notebooks(args.out):
+            for path in student_notebooks(args.out, keep_existing=args.keep_existing):
                 print(f"wrote {path}")
         elif args.command == "book":
             html = build_student_book(args.out, args.toc)

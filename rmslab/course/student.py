@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from rmslab.course import ROOT
-from rmslab.course.output import fresh_folder
+from rmslab.course.output import checked_output, fresh_folder
 
 LABS = ROOT / "labs"
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -98,20 +98,28 @@ def for_students(nb):
     return nb
 
 
-def student_notebooks(out_dir: Path, course_dir: Path | None = None) -> list[Path]:
-    """Write the student version of every lab to ``out_dir/labs/``.
+def student_notebooks(
+    out_dir: Path, course_dir: Path | None = None, keep_existing: bool = False
+) -> list[Path]:
+    """Write the student version of every lab to ``out_dir/labs/``; return the paths.
 
     The nbgrader course directory is temporary unless ``course_dir`` is given (the autograde
     test keeps it: its gradebook knows the assignments). ``out_dir`` must lie outside the
-    course's sources or under its ``_build/`` (`rmslab.course.output`).
+    course's sources or under its ``_build/`` (`rmslab.course.output`). The folder is replaced,
+    unless ``keep_existing``: then a lab already there (a learner's work) is left as it is.
     """
-    out = fresh_folder(Path(out_dir) / "labs")
+    if keep_existing:
+        out = checked_output(Path(out_dir) / "labs")
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        out = fresh_folder(Path(out_dir) / "labs")
     with tempfile.TemporaryDirectory() as tmp:
         released = generate(make_course(Path(course_dir or tmp)))
         written = []
         for lab, release in released.items():
-            nb = for_students(nbformat.read(release, as_version=4))
-            nbformat.write(nb, out / lab.name)
+            if not (keep_existing and (out / lab.name).exists()):
+                nb = for_students(nbformat.read(release, as_version=4))
+                nbformat.write(nb, out / lab.name)
             written.append(out / lab.name)
     return written
 

@@ -112,6 +112,14 @@ def copy_sources(src: Path, toc: dict, root: Path = ROOT) -> list[str]:
     return pages
 
 
+def student_config(config: dict) -> dict:
+    """The book's configuration with sphinx-exercise's ``hide_solutions`` on; the rest (the
+    launch branch and its extension included) unchanged."""
+    config = dict(config, sphinx=dict(config.get("sphinx", {})))
+    config["sphinx"]["config"] = dict(config["sphinx"].get("config", {}), hide_solutions=True)
+    return config
+
+
 def build_student_book(out_dir: Path, toc_file: Path = ROOT / "_toc.yml") -> Path:
     """Build the book from the student labs (no solutions, no instructor pages) into out_dir.
 
@@ -130,8 +138,7 @@ def build_student_book(out_dir: Path, toc_file: Path = ROOT / "_toc.yml") -> Pat
         page.write_text(unlink_instructor_pages(page.read_text()))
     for chapter in (src / "chapters").glob("*.ipynb"):
         nbformat.write(without_gated_solutions(nbformat.read(chapter, as_version=4)), chapter)
-    config = yaml.safe_load((src / "_config.yml").read_text())
-    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    config = student_config(yaml.safe_load((src / "_config.yml").read_text()))
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     jupyter_book = Path(sys.executable).parent / "jupyter-book"

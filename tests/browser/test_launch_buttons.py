@@ -1,19 +1,26 @@
-"""Launch and download buttons of the built pages lead to this repository's notebooks.
+"""Launch and download buttons of the built pages lead to this repository's notebooks, and the
+notebooks the Binder and Colab buttons open hold no solution.
 
-The expected links are rebuilt here from `_config.yml` and `_toc.yml` (the repository, branch and
-launch services named there), then compared with what the built HTML carries. No browser needed.
+The expected links are rebuilt here from `_config.yml` and `_toc.yml` (the repository, the launch
+branch and the launch services named there), then compared with what the built HTML carries. The
+launch branch's files are the tree the same build wrote to `_build/launch` (beside `_build/html`),
+which the deploy workflow publishes: each notebook a button names is read from there. No browser
+needed.
 """
 
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlsplit
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 from builtbook import HTML_DIR, ROOT, book_missing_reason
+
+from rmslab.course.student import HIDDEN_TEST_MARKERS, SOLUTION_MARKERS, find_leaks
 
 MISSING = book_missing_reason()
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
@@ -28,13 +35,24 @@ NOTEBOOK_PAGES = [
 ]
 
 
+LAUNCH_TREE = HTML_DIR.parent / "launch"
+LAUNCH_BRANCH = CONFIG["sphinx"]["config"]["launch_branch"]
+LABS = [page for page in NOTEBOOK_PAGES if page.startswith("labs/")]
+OTHERS = [page for page in NOTEBOOK_PAGES if not page.startswith("labs/")]
+# What Jupyter would show raw: a MyST role, a directive fence, a gated solution.
+RAW_MYST = re.compile(r"\{(glue|cite|numref|ref|doc|eq|prf)[:a-z]*\}`|^(```+|:::+)\s*\{", re.M)
+
+
 def repository() -> tuple[str, str, str]:
-    """(owner, name, branch) of the repository that `_config.yml` names."""
+    """(owner, name, branch the launch buttons open) of the repository `_config.yml` names."""
     url = CONFIG["repository"]["url"]
     parts = urlsplit(url)
     assert parts.netloc == "github.com", f"launch buttons need a GitHub repository, got {url}"
     owner, name = parts.path.strip("/").removesuffix(".git").split("/")
-    return owner, name, CONFIG["repository"].get("branch", "main")
+    assert LAUNCH_BRANCH != CONFIG["repository"].get("branch", "main"), (
+        "the launch buttons must not open the branch with the instructor labs"
+    )
+    return owner, name, LAUNCH_BRANCH
 
 
 def notebook_path(page: str) -> str:
@@ -95,3 +113,45 @@ def test_download_button_serves_the_notebook(notebook):
 @pytest.mark.parametrize("notebook", NOTEBOOK_PAGES)
 def test_repository_button_names_the_repository(notebook):
     assert CONFIG["repository"]["url"] in links(notebook, "https://github.com/")
+
+
+def launched(page: str) -> dict[str, str]:
+    """Service -> path of the notebook its button opens, relative to the launch branch."""
+    owner, name, branch = repository()
+    found = {}
+    for url in links(page, CONFIG["launch_buttons"]["binderhub_url"].rstrip("/") + "/"):
+        head, query = url.split("?", 1)
+        assert head.endswith(f"/gh/{owner}/{name}/{branch}"), url
+        found["binder"] = parse_qs(query)["urlpath"][0].split("/tree/", 1)[1]
+    for url in links(page, CONFIG["launch_buttons"]["colab_url"].rstrip("/") + "/"):
+        found["colab"] = url.split(f"/{owner}/{name}/blob/{branch}/", 1)[1]
+    assert set(found) == {"binder", "colab"}, f"{page}: launch buttons {found}"
+    return found
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_the_lab_a_launch_button_opens_is_the_student_version(lab):
+    instructor = nbformat.read(ROOT / f"{lab}.ipynb", as_version=4)
+    for service, path in launched(lab).items():
+        student = nbformat.read(LAUNCH_TREE / path, as_version=4)
+        assert find_leaks(student, instructor) == [], f"{service} opens a solution"
+        text = "\n".join(cell.source for cell in student.cells)
+        assert not [m for m in SOLUTION_MARKERS + HIDDEN_TEST_MARKERS if m in text], service
+        assert "raise NotImplementedError" in text, f"{service} opens a lab without stubs"
+
+
+@pytest.mark.parametrize("notebook", OTHERS)
+def test_a_chapter_a_launch_button_opens_reads_as_text_in_jupyter(notebook):
+    for service, path in launched(notebook).items():
+        nb = nbformat.read(LAUNCH_TREE / path, as_version=4)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        raw = [m.group(0) for m in RAW_MYST.finditer(markdown)]
+        assert raw == [], f"{service} opens {path}, which shows raw MyST: {raw[:5]}"
+        assert "solution-start" not in markdown and "{solution}" not in markdown
+
+
+def test_the_launch_tree_installs_the_course_on_binder():
+    """Binder builds the launch branch: it needs binder/, the learner's pins and the package."""
+    for name in ("binder/requirements.txt", "requirements.txt", "pyproject.toml", "rmslab"):
+        assert (LAUNCH_TREE / name).exists(), f"the launch branch lacks {name}"
+    assert not (LAUNCH_TREE / "tests").exists() and not (LAUNCH_TREE / "instructors").exists()

@@ -1,0 +1,114 @@
+"""A chapter opened from its launch button, in a real JupyterLab in Chromium, reads as the book.
+
+JupyterLab (the learner's, from requirements.txt) serves the launch tree the build wrote to
+`_build/launch` (the files of the branch Binder and Colab open) on 127.0.0.1. Each chapter is
+opened as a learner would open it, its markdown cells rendered, and the rendered text must hold
+no MyST role or directive (`{glue:text}`, `{cite:t}`, `{numref}`, a ```` ```{exercise} ```` fence)
+and its solutions must be collapsed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from builtbook import HTML_DIR, book_missing_reason
+
+LAUNCH_TREE = HTML_DIR.parent / "launch"
+RAW = re.compile(r"\{(glue|cite|numref|ref|doc|eq|prf|exercise|solution)[:a-z-]*\}")
+MISSING = book_missing_reason()
+# A built book without a launch tree has no chapter here: the empty parametrization fails.
+CHAPTERS = (
+    [pytest.param(None, marks=pytest.mark.skip(reason=MISSING))]
+    if MISSING
+    else sorted(str(p.relative_to(LAUNCH_TREE)) for p in LAUNCH_TREE.glob("chapters/*.ipynb"))
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """(base URL, token) of a JupyterLab serving the launch tree; stopped after the module."""
+    settings = tmp_path_factory.mktemp("settings")
+    tracker = settings / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    # Render every cell, not only those in view, so the whole chapter can be read.
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTER_TOKEN=token)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "jupyter-lab"),
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--ServerApp.root_dir={LAUNCH_TREE}",
+            "--ServerApp.open_browser=False",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(settings / "jupyterlab.log").open("w"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s")
+        yield base, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_chapter_in_jupyterlab_shows_text_not_markup(browser, jupyterlab, chapter):
+    base, token = jupyterlab
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        cells = json.loads(Path(LAUNCH_TREE / chapter).read_text())["cells"]
+        count = len([c for c in cells if c["cell_type"] == "markdown"])
+        # `reset`: a fresh workspace, without the notebooks earlier tests opened.
+        page.goto(f"{base}/lab/tree/{chapter}?reset&token={token}", wait_until="load")
+        page.wait_for_function(
+            """n => document.querySelectorAll(
+                '.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown').length >= n""",
+            arg=count,
+            timeout=90_000,
+        )
+        page.wait_for_timeout(1000)  # typesetting and the last cells settle
+        rendered = page.eval_on_selector_all(
+            ".jp-Notebook .jp-MarkdownCell", "cells => cells.map(c => c.innerText)"
+        )
+        assert len(rendered) == count, "not every markdown cell was rendered"
+        text = "\n".join(rendered)
+        raw = sorted({m.group(0) for m in RAW.finditer(text)})
+        assert raw == [], f"{chapter} shows raw markup in JupyterLab: {raw}"
+        opened = page.eval_on_selector_all(".jp-RenderedMarkdown details[open]", "n => n.length")
+        assert opened == 0, "a solution is open when the chapter is opened"
+        Path(HTML_DIR.parent / "screenshots").mkdir(exist_ok=True)
+        page.screenshot(
+            path=str(HTML_DIR.parent / "screenshots" / f"jupyterlab-{Path(chapter).stem}.png")
+        )
+    finally:
+        context.close()
