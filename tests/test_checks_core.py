@@ -10,7 +10,7 @@ import pytest
 from mistake_catalog import ROOT, student_names
 
 from rmslab import checks
-from rmslab.checks import _core
+from rmslab.checks import _core, grading, reference
 from rmslab.checks._core import close
 
 CHECKERS = [name for name in checks.__all__ if name.startswith("check_")]
@@ -45,7 +45,8 @@ def returns_an_object(*args):
 def test_an_unfinished_exercise_reports_not_implemented(check, capsys):
     result = getattr(checks, check)(stub)
     assert not result.passed and not bool(result)
-    assert "not implemented yet" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "not implemented yet" in printed.err and printed.out == ""
 
 
 @pytest.mark.parametrize("check", CHECKERS)
@@ -90,6 +91,7 @@ LOOP_HINTS = {
     "check_eps_placement_ratio": "carry `v` forward",
     "check_torch_rmsprop": "exactly `steps` times",
     "check_early_steps": "stop after 50 steps",
+    "check_tracking": "stop after 2000 steps",
 }
 
 
@@ -104,7 +106,9 @@ def busy_for(seconds):
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             pass
+        looping.finished = True
 
+    looping.finished = False
     return looping
 
 
@@ -144,12 +148,12 @@ def short_limit(monkeypatch):
 
 @pytest.mark.parametrize("check", CHECKERS)
 def test_every_check_stops_a_function_that_loops_and_says_so(check, short_limit):
-    started = time.monotonic()
-    result = getattr(checks, check)(busy_for(3.0), quiet=True)
+    looping = busy_for(3.0)
+    result = getattr(checks, check)(looping, quiet=True)
     assert not result.passed
     assert "did not return within 0.2 s" in result.message, result.message
     assert LOOP_HINTS.get(check, "needs no loop") in result.message, result.message
-    assert time.monotonic() - started < 2.5
+    assert not looping.finished, "the loop ran to its end: nothing stopped it"
 
 
 def test_every_hint_belongs_to_a_checker():
@@ -220,3 +224,114 @@ def test_a_loop_that_catches_everything_is_given_up_on_and_the_student_is_told(s
     caller.start()
     caller.join(20)
     assert "still running in the background (restart the kernel" in box["result"].message
+
+
+# ---------------------------------------------------------------- where messages go
+
+
+def test_a_failed_check_prints_to_stderr_so_nbgrader_counts_it_as_failed(capsys):
+    """nbgrader gives a graded cell 0 points, and `validate` fails, when it wrote to stderr."""
+    checks.check_ema(lambda average, value, beta: average, quiet=False)
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.startswith("Not yet:")
+    checks.check_ema(lambda average, value, beta: beta * average + (1 - beta) * value)
+    printed = capsys.readouterr()
+    assert printed.err == "" and printed.out.startswith("Correct!")
+
+
+# ---------------------------------------------------------------- the reference stand-ins
+
+
+def test_a_cell_after_an_unfinished_exercise_takes_the_reference_and_says_so(capsys):
+    def rmsprop_step(x, g, v, lr, beta, eps):
+        raise NotImplementedError
+
+    namespace = {"rmsprop_step": rmsprop_step}
+    checks.check_rmsprop_step(rmsprop_step, quiet=True)
+    step = checks.yours_or_reference(namespace, "rmsprop_step")
+    assert step is reference.rmsprop_step
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1 and "`rmsprop_step` has not passed its check" in printed
+
+
+def test_a_finished_exercise_is_used_as_it_is_and_silently(capsys):
+    def rmsprop_step(x, g, v, lr, beta, eps):
+        v_new = beta * v + (1 - beta) * g**2
+        return x - lr * g / (np.sqrt(v_new) + eps), v_new
+
+    assert checks.check_rmsprop_step(rmsprop_step, quiet=True).passed
+    namespace = {"rmsprop_step": rmsprop_step}
+    step, settle = checks.yours_or_reference(namespace, "rmsprop_step", "steps_to_settle")
+    assert step is rmsprop_step and settle is reference.steps_to_settle
+    assert "`steps_to_settle` has not passed" in capsys.readouterr().out
+
+
+def test_a_function_redefined_after_its_check_counts_as_unchecked():
+    def ema(average, value, beta):
+        return beta * average + (1 - beta) * value
+
+    assert checks.check_ema(ema, quiet=True).passed and checks.passed(ema)
+
+    def ema(average, value, beta):  # noqa: F811 - the student edits the cell and runs it again
+        return average
+
+    assert not checks.passed(ema)
+    assert checks.yours_or_reference({"ema": ema}, "ema") is reference.ema
+
+
+def test_every_reference_passes_its_own_check():
+    pairs = [(c, n) for c, n in student_names().items() if hasattr(reference, n)]
+    assert len(pairs) >= 15
+    for check, name in pairs:
+        result = getattr(checks, check)(getattr(reference, name), quiet=True)
+        assert result.passed, (check, result.message)
+
+
+def test_an_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="names must be functions of rmslab.checks.reference"):
+        checks.yours_or_reference({}, "no_such_exercise")
+
+
+# ---------------------------------------------------------------- the hidden tests
+
+
+def test_grading_is_not_fooled_by_a_redefined_checker(monkeypatch):
+    """A solution cell that replaces `checks.check_...` changes the visible check only."""
+
+    def stub(x, g, v, lr, beta, eps):
+        raise NotImplementedError
+
+    monkeypatch.setattr(checks, "check_rmsprop_step", lambda *a, **k: checks.CheckResult(True, ""))
+    assert checks.check_rmsprop_step(stub).passed  # the visible check is fooled
+    namespace = {"rmsprop_step": stub}
+    exec(grading.FRESH, namespace)  # what every hidden test does first
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        namespace["grading"].grade("check_rmsprop_step", stub)
+
+
+def test_grading_tries_a_case_the_visible_check_does_not_use():
+    """An answer fitted to the check's cases passes the check but not the hidden test."""
+    seen = []
+
+    def fitted(x, g, v, lr, beta, eps):
+        seen.append(lr)
+        if lr in (0.1, 1e-3, 0.01):  # the visible check's cases
+            return reference.rmsprop_step(x, g, v, lr, beta, eps)
+        return x, v
+
+    assert checks.check_rmsprop_step(fitted, quiet=True).passed
+    with pytest.raises(AssertionError, match="a case the visible check does not use"):
+        grading.grade("check_rmsprop_step", fitted)
+    assert set(seen) > {0.1, 1e-3, 0.01}
+
+
+def test_grading_names_only_real_checkers():
+    with pytest.raises(ValueError, match="check must name a checker"):
+        grading.grade("passed", print)
+
+
+def test_every_extra_case_belongs_to_a_step_checker_and_its_reference_passes():
+    assert len(grading.EXTRA_CASES) >= 7
+    for check, (_outputs, right, _case) in grading.EXTRA_CASES.items():
+        assert check in CHECKERS
+        grading.grade(check, right)

@@ -30,7 +30,7 @@ def test_not_implemented_is_reported_not_raised(capsys):
 
     result = checks.check_gd_step(stub)
     assert not result.passed
-    assert "not implemented yet" in capsys.readouterr().out
+    assert "not implemented yet" in capsys.readouterr().err
 
 
 def test_crashing_function_is_reported_not_raised():

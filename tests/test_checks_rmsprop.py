@@ -10,7 +10,7 @@ import pytest
 import torch
 from mistake_catalog import Wrong, assert_distinct, assert_named
 
-from rmslab import checks
+from rmslab import checks, problems
 
 # ---------------------------------------------------------------- correct student answers
 
@@ -56,7 +56,31 @@ def torch_rmsprop_run(grad, x0, lr, beta, eps, steps, dtype=torch.float64, overr
     return np.array(xs)
 
 
+def tracking_distances(method, moving=True):
+    """Student-style: Adagrad (written here) or this file's RMSProp on the jumping minimum."""
+    bowl = problems.moving_minimum("jump", period=200, radius=2.0)
+
+    def adagrad_step(x, g, s, lr, eps):
+        s_new = s + g**2
+        return x - lr * g / (np.sqrt(s_new) + eps), s_new
+
+    step, settings = (
+        (adagrad_step, (0.5, 1e-8)) if method == "adagrad" else (rmsprop_step, (0.5, 0.99, 1e-8))
+    )
+    x, state, distances = bowl.x0, np.zeros(2), []
+    for t in range(2000):
+        x, state = step(x, bowl.grad(x, t if moving else 0), state, *settings)
+        distances.append(np.linalg.norm(x - bowl.minimizer_at(t if moving else 0)))
+    return np.mean(distances[:200]), np.mean(distances[-200:])
+
+
+def beta_for_half_life(n):
+    return 0.5 ** (1 / n)
+
+
 CORRECT = {
+    "check_tracking": tracking_distances,
+    "check_half_life_beta": beta_for_half_life,
     "check_rmsprop_step": rmsprop_step,
     "check_rmsprop_first_step": lambda: 0.1,
     "check_steps_to_settle": steps_to_settle,
@@ -211,6 +235,34 @@ def torch_returns_tensors(grad, x0, lr, beta, eps, steps):
 
 
 CATALOG = [
+    Wrong(
+        "check_tracking",
+        "first and last swapped",
+        lambda method: tracking_distances(method)[::-1],
+        "the two numbers are swapped",
+    ),
+    Wrong(
+        "check_tracking",
+        "step number not passed to the gradient",
+        lambda method: tracking_distances(method, moving=False),
+        "your minimum never moved",
+    ),
+    Wrong(
+        "check_tracking",
+        "the 'rmsprop' run uses Adagrad",
+        lambda method: tracking_distances("adagrad"),
+        "gives Adagrad's distances",
+    ),
+    Wrong(
+        "check_half_life_beta",
+        "beta = 1 - 1/n (the window rule)",
+        lambda n: 1 - 1 / n,
+        "averaging-window rule",
+    ),
+    Wrong("check_half_life_beta", "beta = 0.5**n", lambda n: 0.5**n, "halves the value n times"),
+    Wrong(
+        "check_half_life_beta", "beta outside (0, 1)", lambda n: 2.0 ** (1 / n), "between 0 and 1"
+    ),
     Wrong("check_rmsprop_step", "sum instead of moving average", step_sum, "running *sum*"),
     Wrong("check_rmsprop_step", "beta and 1 - beta swapped", step_swapped_beta, "are swapped"),
     Wrong(
@@ -387,6 +439,21 @@ CATALOG = [
         "starting point is missing",
     ),
 ]
+
+
+def test_adagrad_loses_the_moving_minimum_and_rmsprop_follows_it():
+    """The claim of Exercise 7, from this file's student-style implementations."""
+    adagrad, rmsprop = tracking_distances("adagrad"), tracking_distances("rmsprop")
+    assert adagrad[0] < 0.05 and rmsprop[0] < 0.05
+    assert adagrad[1] > 1.0 > 0.01 > rmsprop[1]
+
+
+def test_the_half_life_beta_halves_an_old_value_in_n_steps():
+    for n in (10, 200):
+        v = 1.0
+        for _ in range(n):
+            v *= beta_for_half_life(n)
+        assert v == pytest.approx(0.5, rel=1e-9)
 
 
 def test_the_tiny_gradient_case_alone_catches_eps_inside():

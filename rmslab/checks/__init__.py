@@ -52,10 +52,12 @@ from rmslab.checks.reference import yours_or_reference
 from rmslab.checks.rmsprop import (
     check_eps_placement_ratio,
     check_eps_ratio_prediction,
+    check_half_life_beta,
     check_rmsprop_first_step,
     check_rmsprop_step,
     check_steps_to_settle,
     check_torch_rmsprop,
+    check_tracking,
 )
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "check_eps_placement_ratio",
     "check_eps_ratio_prediction",
     "check_gd_run",
+    "check_half_life_beta",
     "check_gd_step",
     "check_largest_stable_lr",
     "check_layer_ratio",
@@ -90,5 +93,6 @@ __all__ = [
     "check_steps_to_settle",
     "check_terminal_speed",
     "check_torch_rmsprop",
+    "check_tracking",
     "check_torch_rmsprop_factory",
 ]

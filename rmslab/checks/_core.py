@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import signal
+import sys
 import textwrap
 import threading
 import warnings
@@ -474,16 +475,37 @@ def check_step(
         diagnose(name, inputs, got, expected, outputs, diagnoses)
 
 
-def run_check(checker: Callable[[], str], *, quiet: bool = False) -> CheckResult:
+#: The functions whose last check passed, by id (see :func:`passed`).
+_PASSED: dict[int, Callable] = {}
+
+
+def passed(fn: Any) -> bool:
+    """True if the last check that ran ``fn`` (this very function object) passed."""
+    return _PASSED.get(id(fn)) is fn
+
+
+def run_check(
+    checker: Callable[[], str], *, quiet: bool = False, fn: Callable | None = None
+) -> CheckResult:
     """Run ``checker`` (which returns a success message or raises Mistake) and report it.
 
     The printed message is wrapped at 76 characters so that it reads well in a notebook and
-    on a book page; ``CheckResult.message`` keeps it on one line.
+    on a book page; ``CheckResult.message`` keeps it on one line. A success goes to stdout; a
+    failure goes to stderr, which Jupyter shows on a red background and nbgrader counts as a
+    failed test (so `nbgrader validate` flags an unfinished or wrong exercise), without
+    stopping the notebook. ``fn``, the student's function, is remembered as passed or not
+    (:func:`passed`).
     """
     try:
         result = CheckResult(True, "Correct! " + checker())
     except Mistake as mistake:
         result = CheckResult(False, "Not yet: " + str(mistake))
+    if fn is not None:
+        if result.passed:
+            _PASSED[id(fn)] = fn
+        else:
+            _PASSED.pop(id(fn), None)
     if not quiet:
-        print(textwrap.fill(result.message, width=76, break_on_hyphens=False))
+        stream = sys.stdout if result.passed else sys.stderr
+        print(textwrap.fill(result.message, width=76, break_on_hyphens=False), file=stream)
     return result

@@ -146,7 +146,7 @@ def check_adagrad_step(adagrad_step: Callable, *, quiet: bool = False) -> CheckR
         )
         return "`adagrad_step` adds g**2 to each coordinate's sum and divides by its root."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=adagrad_step)
 
 
 CHOICES = ("first", "second", "same")
@@ -191,7 +191,7 @@ def check_scale_prediction(
             "Adagrad is invariant to rescaling a coordinate."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=faster_coordinate_prediction)
 
 
 def _rare_feature_sums(period: int, steps: int, rare: bool = True) -> np.ndarray:
@@ -257,7 +257,7 @@ def check_rare_feature_boost(rare_feature_boost: Callable, *, quiet: bool = Fals
             "boosts features that seldom get a gradient."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=rare_feature_boost)
 
 
 def check_slowdown_prediction(
@@ -305,4 +305,4 @@ def check_slowdown_prediction(
             "1/sqrt(t), whether or not the problem needs smaller steps."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=tenfold_slowdown_prediction)

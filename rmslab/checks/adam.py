@@ -78,7 +78,7 @@ def check_ema(ema: Callable, *, quiet: bool = False) -> CheckResult:
             "`ema` keeps a fraction beta of the old average and adds (1 - beta) of the new value."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=ema)
 
 
 def _torch_momentum_reference(x, g, v, b, lr, beta, mu, eps):
@@ -186,7 +186,7 @@ def check_rmsprop_momentum_step(
             "torch's RMSprop with momentum."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=rmsprop_momentum_step)
 
 
 BIAS_MISTAKES = [
@@ -238,7 +238,7 @@ def check_bias_correct(bias_correct: Callable, *, quiet: bool = False) -> CheckR
             "at 0 has after t steps."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=bias_correct)
 
 
 def check_adam_first_step(
@@ -293,7 +293,7 @@ def check_adam_first_step(
             "bias correction removes RMSProp's start-up transient."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=adam_first_step_prediction)
 
 
 def _adam_reference(x, g, m, v, t, lr, beta1, beta2, eps):
@@ -475,7 +475,7 @@ def check_adam_step(adam_step: Callable, *, quiet: bool = False) -> CheckResult:
         )
         return "`adam_step` is torch's Adam: RMSProp plus momentum on g plus bias correction."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=adam_step)
 
 
 def _largest_steps(lr: float, g: float, steps: int, beta2: float):
@@ -542,4 +542,4 @@ def check_early_steps(largest_early_steps: Callable, *, quiet: bool = False) -> 
             f"largest is {adam.max() / 1e-3:.3f} lr. Bias correction tames the start."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=largest_early_steps)

@@ -53,7 +53,7 @@ def check_gd_step(gd_step: Callable, *, quiet: bool = False) -> CheckResult:
         check_step(gd_step, [inputs], ("x_new",), lambda x, g, lr: x - lr * g, GD_STEP_MISTAKES)
         return "`gd_step` returns x - lr * g and leaves its inputs untouched."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=gd_step)
 
 
 def check_gd_run(gd_run: Callable, *, quiet: bool = False) -> CheckResult:
@@ -83,7 +83,7 @@ def check_gd_run(gd_run: Callable, *, quiet: bool = False) -> CheckResult:
         check_trajectory(gd_run, inputs, expected, mistakes, loop_hint=_RUN_HINT)
         return f"`{name}` returns the {steps + 1} iterates x_0, ..., x_{steps}."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=gd_run)
 
 
 #: A search that evaluates the gradient fewer times than this has not run gradient descent.
@@ -184,7 +184,7 @@ def check_largest_stable_lr(largest_stable_lr: Callable, *, quiet: bool = False)
             )
         return f"`{name}` finds the stability limit within 2% for L = 1, 4 and 0.25."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=largest_stable_lr)
 
 
 def check_measured_rate(measured_rate: Callable, *, quiet: bool = False) -> CheckResult:
@@ -213,4 +213,4 @@ def check_measured_rate(measured_rate: Callable, *, quiet: bool = False) -> Chec
                 )
         return f"`{name}` measures (kappa - 1)/(kappa + 1) to within 1%."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=measured_rate)

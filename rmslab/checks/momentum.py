@@ -116,7 +116,7 @@ def check_momentum_step(momentum_step: Callable, *, quiet: bool = False) -> Chec
         )
         return "`momentum_step` updates the buffer and then steps with it, without side effects."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=momentum_step)
 
 
 def _gd_run(grad, x0, lr, steps):
@@ -155,7 +155,7 @@ def check_momentum_run(momentum_run: Callable, *, quiet: bool = False) -> CheckR
         check_trajectory(momentum_run, inputs, np.array(xs), RUN_MISTAKES, loop_hint=_RUN_HINT)
         return f"`{name}` carries the buffer from step to step and returns all {steps + 1} points."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=momentum_run)
 
 
 def check_terminal_speed(
@@ -217,7 +217,7 @@ def check_terminal_speed(
             f"1 / (1 - mu) = {1 / (1 - mu):g}."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=terminal_speed_prediction)
 
 
 def _measured_rate(kappa: float, mu: float) -> float:
@@ -281,4 +281,4 @@ def check_momentum_rate(momentum_rate: Callable, *, quiet: bool = False) -> Chec
             "momentum needs about sqrt(kappa) times fewer steps than gradient descent."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=momentum_rate)

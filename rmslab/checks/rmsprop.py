@@ -10,8 +10,10 @@ The student writes RMSProp exactly as ``torch.optim.RMSprop`` runs it (:math:`v_
 
 as ``rmsprop_step(x, g, v, lr, beta, eps) -> (x_new, v_new)``, then predicts and measures the
 start-up transient and the effect of moving :math:`\epsilon` inside the root, and reproduces
-``torch.optim.RMSprop``. Right answers come from :func:`rmslab.optim.rmsprop` (tested against
-torch to 1e-12) or from closed forms, never from the student's code.
+``torch.optim.RMSprop``, then sees what the forgetting is for: a moving minimum that
+Adagrad loses and RMSProp follows, and a beta chosen for a time scale. Right answers come
+from :func:`rmslab.optim.rmsprop` (tested against torch to 1e-12) or from closed forms, never
+from the student's code.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from rmslab import optim
+from rmslab import optim, problems
 from rmslab.checks._core import (
     CheckResult,
     Diagnosis,
+    Mistake,
     as_number,
     call,
     check_step,
+    describe,
     fn_name,
     judge_number,
     run_check,
@@ -196,7 +200,7 @@ def check_rmsprop_step(rmsprop_step: Callable, *, quiet: bool = False) -> CheckR
             "step from v = 0."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=rmsprop_step)
 
 
 def _step_sizes(opt, g: float, steps: int) -> np.ndarray:
@@ -254,7 +258,7 @@ def check_rmsprop_first_step(
             "gradient's size."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=first_step_prediction)
 
 
 def _settling_step(beta: float) -> int:
@@ -310,7 +314,7 @@ def check_steps_to_settle(steps_to_settle: Callable, *, quiet: bool = False) -> 
             "g**2 only as beta^t dies out."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=steps_to_settle)
 
 
 def _steady_step_ratio(g: float, steps: int = 2000) -> float:
@@ -363,7 +367,7 @@ def check_eps_ratio_prediction(
             "name, same eps, a hundredfold different optimizer for small gradients."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=eps_ratio_prediction)
 
 
 def check_eps_placement_ratio(eps_placement_ratio: Callable, *, quiet: bool = False) -> CheckResult:
@@ -410,7 +414,7 @@ def check_eps_placement_ratio(eps_placement_ratio: Callable, *, quiet: bool = Fa
             f"{answers[1e-6]:.3g} at 1e-6: where eps sits matters once |g| is below sqrt(eps)."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=eps_placement_ratio)
 
 
 def _numpy_run(opt, grad, x0, steps):
@@ -499,4 +503,132 @@ def check_torch_rmsprop(torch_rmsprop_run: Callable, *, quiet: bool = False) -> 
         )
         return f"`{name}` runs torch.optim.RMSprop with lr, alpha = beta and eps, in float64."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=torch_rmsprop_run)
+
+
+def _tracking(method: str) -> tuple[float, float]:
+    """Mean distance to the moving minimum over the first and the last 200 of 2000 steps.
+
+    ``problems.moving_minimum("jump", period=200, radius=2)``, lr = 0.5, eps = 1e-8, from the
+    origin; RMSProp with beta = 0.99. After step t (counted from 0) the distance is measured to
+    the centre of step t.
+    """
+    bowl = problems.moving_minimum("jump", period=200, radius=2.0)
+    if method == "adagrad":
+        opt = optim.adagrad(lr=0.5, eps=1e-8)
+    else:
+        opt = optim.rmsprop(lr=0.5, beta=0.99, eps=1e-8)
+    x, state, distances = bowl.x0, opt.init(bowl.x0), []
+    for t in range(2000):
+        x, state = opt.step(x, bowl.grad(x, t), state)
+        distances.append(float(np.linalg.norm(x - bowl.minimizer_at(t))))
+    return float(np.mean(distances[:200])), float(np.mean(distances[-200:]))
+
+
+def _static_tracking(method: str) -> tuple[float, float]:
+    """The same measurement with the gradient of step 0 throughout (the minimum never moves)."""
+    bowl = problems.moving_minimum("jump", period=200, radius=2.0)
+    opt = optim.adagrad(lr=0.5, eps=1e-8) if method == "adagrad" else optim.rmsprop(lr=0.5)
+    x, state, distances = bowl.x0, opt.init(bowl.x0), []
+    for _ in range(2000):
+        x, state = opt.step(x, bowl.grad(x, 0), state)
+        distances.append(float(np.linalg.norm(x - bowl.minimizer_at(0))))
+    return float(np.mean(distances[:200])), float(np.mean(distances[-200:]))
+
+
+def check_tracking(tracking_distances: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``tracking_distances(method) -> (first, last)`` for "adagrad" and "rmsprop".
+
+    The answers are measured with :func:`rmslab.optim.adagrad` and :func:`rmslab.optim.rmsprop`
+    on :func:`rmslab.problems.moving_minimum` (see :func:`_tracking`): both follow the first
+    jump; after ten jumps Adagrad's summed squares have shrunk its step and it lags far
+    behind, while RMSProp's average has forgotten the old gradients.
+    """
+    name = fn_name(tracking_distances)
+
+    def checker() -> str:
+        answers = {}
+        for method in ("adagrad", "rmsprop"):
+            hint = "Does the run stop after 2000 steps?"
+            result = call(tracking_distances, method, loop_hint=hint)
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise Mistake(
+                    f"`{name}` should return two numbers, `first, last`, but it returned "
+                    f"{describe(result)}."
+                )
+            first = as_number(result[0], name)
+            last = as_number(result[1], name)
+            right = answers[method] = _tracking(method)
+            if np.allclose((first, last), right[::-1], rtol=0.01):
+                raise Mistake(
+                    f"for {method!r} the two numbers are swapped: return the first period's "
+                    "mean distance, then the last period's."
+                )
+            if np.allclose((first, last), _static_tracking(method), rtol=0.01):
+                raise Mistake(
+                    f"for {method!r} your minimum never moved: pass the step number to the "
+                    "gradient, `bowl.grad(x, t)`, so that the centre jumps every 200 steps."
+                )
+            if method == "rmsprop" and np.allclose((first, last), answers["adagrad"], rtol=0.01):
+                raise Mistake(
+                    "your 'rmsprop' run gives Adagrad's distances: it must use your "
+                    "`rmsprop_step` (beta = 0.99), whose average forgets, not a growing sum."
+                )
+            for label, got, want in (("first", first, right[0]), ("last", last, right[1])):
+                if not np.isclose(got, want, rtol=0.01):
+                    raise Mistake(
+                        f"for {method!r} the mean distance over the {label} 200 steps should "
+                        f"be {want:.3g}, but you found {got:.3g}. Measure after each step t "
+                        "the distance |x - bowl.minimizer_at(t)|, with lr = 0.5, eps = 1e-8."
+                    )
+        (a_first, a_last), (r_first, r_last) = answers["adagrad"], answers["rmsprop"]
+        return (
+            f"both follow the first jump (mean distance {a_first:.2g} and {r_first:.2g}); after "
+            f"ten jumps Adagrad lags at {a_last:.2g}, RMSProp stays at {r_last:.2g}: it forgets."
+        )
+
+    return run_check(checker, quiet=quiet, fn=tracking_distances)
+
+
+def check_half_life_beta(beta_for_half_life: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``beta_for_half_life(n)``: the decay whose average halves an old value in n steps.
+
+    The answer is beta = 2^(-1/n); a beta whose half-life ln(1/2)/ln(beta) is within 1% of n
+    passes.
+    """
+    name = fn_name(beta_for_half_life)
+
+    def checker() -> str:
+        for n in (10, 200):
+            beta = as_number(call(beta_for_half_life, n), name)
+            if not 0 < beta < 1:
+                raise Mistake(
+                    f"for n = {n} you returned beta = {beta:.4g}; a decay lies between 0 and 1."
+                )
+            half_life = np.log(0.5) / np.log(beta)
+            wrong = [
+                (
+                    1 - 1 / n,
+                    f"beta = 1 - 1/n is the averaging-window rule: after n = {n} steps an old "
+                    "value keeps (1 - 1/n)^n, about 1/e = 37%, not half. Solve beta**n = 1/2.",
+                ),
+                (0.5**n, "0.5**n halves the value n times in every step. Solve beta**n = 1/2."),
+                (1 / n, "beta = 1/n forgets almost everything at once. Solve beta**n = 1/2."),
+            ]
+            judge_number(
+                beta,
+                0.5 ** (1 / n),
+                wrong,
+                rtol=0.01 * np.log(2) / n,  # the half-life within 1%
+                match_rtol=1e-4,
+                hint=(
+                    f"for n = {n} the half-life of your beta is {half_life:.3g} steps: an old "
+                    "value is multiplied by beta at every step, so it keeps beta**n after n."
+                ),
+            )
+        return (
+            f"beta = 2**(-1/n): {0.5 ** (1 / 10):.3f} at n = 10, {0.5 ** (1 / 200):.4f} at "
+            "n = 200. The memory of RMSProp's average is a choice of time scale."
+        )
+
+    return run_check(checker, quiet=quiet, fn=beta_for_half_life)
