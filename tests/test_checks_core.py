@@ -335,3 +335,9 @@ def test_every_extra_case_belongs_to_a_step_checker_and_its_reference_passes():
     for check, (_outputs, right, _case) in grading.EXTRA_CASES.items():
         assert check in CHECKERS
         grading.grade(check, right)
+
+
+def test_the_instructor_guide_states_the_real_time_limit():
+    for page in ("mistakes.md", "assigning.md"):
+        text = " ".join((ROOT / "instructors" / page).read_text().split())
+        assert f"{_core.TIME_LIMIT:g} seconds" in text, page

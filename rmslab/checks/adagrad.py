@@ -30,6 +30,7 @@ from rmslab.checks._core import (
     judge_number,
     run_check,
 )
+from rmslab.measure import first_below, gradient_path, step_lengths
 
 _SEED = 20261203
 
@@ -272,13 +273,8 @@ def check_slowdown_prediction(
 
     def checker() -> str:
         guess = as_number(call(tenfold_slowdown_prediction), name)
-        opt = optim.adagrad(lr=1.0)
-        x, state, steps = np.zeros(1), opt.init(np.zeros(1)), []
-        while not steps or steps[-1] > steps[0] / 10 * (1 + 1e-6):
-            x_new, state = opt.step(x, np.ones(1), state)
-            steps.append(float(x[0] - x_new[0]))
-            x = x_new
-        measured = len(steps)
+        steps = step_lengths(gradient_path(optim.adagrad(lr=1.0), np.ones((1000, 1))))
+        measured = first_below(steps, steps[0] / 10 * (1 + 1e-6)) + 1  # steps[0] is step 1
         wrong = [
             (
                 10.0,

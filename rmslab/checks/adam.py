@@ -31,6 +31,7 @@ from rmslab.checks._core import (
     judge_number,
     run_check,
 )
+from rmslab.measure import gradient_path, step_lengths
 
 _SEED = 20261205
 
@@ -479,13 +480,10 @@ def check_adam_step(adam_step: Callable, *, quiet: bool = False) -> CheckResult:
 
 
 def _largest_steps(lr: float, g: float, steps: int, beta2: float):
+    """Step lengths of RMSProp (beta = beta2) and Adam under the constant gradient ``g``."""
+
     def sizes(opt):
-        x, state, out = np.zeros(1), opt.init(np.zeros(1)), []
-        for _ in range(steps):
-            x_new, state = opt.step(x, np.full(1, g), state)
-            out.append(abs(float(x_new[0] - x[0])))
-            x = x_new
-        return np.array(out)
+        return step_lengths(gradient_path(opt, np.full((steps, 1), g)))
 
     return (
         sizes(optim.rmsprop(lr=lr, beta=beta2, eps=1e-8)),

@@ -31,6 +31,7 @@ from rmslab.checks._core import (
     run_check,
 )
 from rmslab.checks._runs import check_trajectory
+from rmslab.measure import gradient_path, step_lengths
 
 _SEED = 20261202
 _RUN_HINT = "Does the loop run a fixed number of steps, `for _ in range(steps)`?"
@@ -171,11 +172,8 @@ def check_terminal_speed(
     def checker() -> str:
         mu = 0.9
         guess = as_number(call(terminal_speed_prediction), name)
-        opt = optim.momentum(lr=1.0, momentum=mu)
-        x, state, g = np.zeros(1), opt.init(np.zeros(1)), np.ones(1)
-        for _ in range(300):
-            x_new, state = opt.step(x, g, state)
-            step, x = float(x[0] - x_new[0]), x_new
+        path = gradient_path(optim.momentum(lr=1.0, momentum=mu), np.ones((300, 1)))
+        step = float(step_lengths(path)[-1])
         wrong = [
             (
                 mu / (1 - mu),

@@ -36,6 +36,7 @@ from rmslab.checks._core import (
     run_check,
 )
 from rmslab.checks._runs import check_trajectory
+from rmslab.measure import first_below, gradient_path, step_lengths
 
 _SEED = 20261204
 
@@ -205,12 +206,7 @@ def check_rmsprop_step(rmsprop_step: Callable, *, quiet: bool = False) -> CheckR
 
 def _step_sizes(opt, g: float, steps: int) -> np.ndarray:
     """|x_t - x_{t-1}| for t = 1..steps under the constant gradient ``g`` (one coordinate)."""
-    x, state, sizes = np.zeros(1), opt.init(np.zeros(1)), []
-    for _ in range(steps):
-        x_new, state = opt.step(x, np.full(1, g), state)
-        sizes.append(abs(float(x_new[0] - x[0])))
-        x = x_new
-    return np.array(sizes)
+    return step_lengths(gradient_path(opt, np.full((steps, 1), g)))
 
 
 def check_rmsprop_first_step(
@@ -264,7 +260,7 @@ def check_rmsprop_first_step(
 def _settling_step(beta: float) -> int:
     """First step t (from 1) whose size is at most 1.1 lr under a constant gradient g = 1."""
     sizes = _step_sizes(optim.rmsprop(lr=0.01, beta=beta, eps=1e-8), 1.0, 5000)
-    return int(np.argmax(sizes <= 1.1 * 0.01)) + 1
+    return first_below(sizes, 1.1 * 0.01 * (1 + 1e-12)) + 1  # sizes[0] is step 1
 
 
 def check_steps_to_settle(steps_to_settle: Callable, *, quiet: bool = False) -> CheckResult:
