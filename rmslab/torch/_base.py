@@ -103,10 +103,19 @@ def state_dtype(param: torch.Tensor) -> torch.dtype:
 
 
 def zeros_state(param: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
-    """A state buffer shaped like ``param`` (same memory format) filled with ``fill``."""
+    """A state buffer shaped like ``param`` (same memory format) filled with ``fill``; for a
+    complex parameter both parts get ``fill`` (its real view is filled, as in torch)."""
+    if param.is_complex():
+        fill = complex(fill, fill)
     return torch.full_like(
         param, fill, dtype=state_dtype(param), memory_format=torch.preserve_format
     )
+
+
+def plus_eps(root: torch.Tensor, eps: float) -> torch.Tensor:
+    """``root + eps``, in place unless autograd records the step (``differentiable=True``):
+    the backward of ``sqrt`` needs its output unchanged."""
+    return root.add(eps) if torch.is_grad_enabled() else root.add_(eps)
 
 
 class RmslabOptimizer(Optimizer):

@@ -9,6 +9,7 @@ from ._base import (
     check_implementation,
     check_number,
     new_step_counter,
+    plus_eps,
     zeros_state,
 )
 
@@ -123,7 +124,7 @@ def _single_adagrad(params, grads, states, *, lr, lr_decay, weight_decay, eps, m
         if weight_decay != 0:
             grad = grad.add(param, alpha=weight_decay)
         state["sum"].addcmul_(grad, grad, value=1)
-        denominator = state["sum"].sqrt().add_(eps)
+        denominator = plus_eps(state["sum"].sqrt(), eps)
         param.addcdiv_(grad, denominator, value=-_decayed_lr(lr, lr_decay, state["step"]))
 
 

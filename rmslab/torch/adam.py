@@ -99,6 +99,7 @@ class Adam(RmslabOptimizer):
         check_implementation(
             capturable=capturable, differentiable=differentiable, fused=fused, foreach=foreach
         )
+        _check_tensor_hyperparameters(lr, betas, foreach)
         defaults = {
             "lr": lr,
             "betas": tuple(as_float(beta) for beta in betas),
@@ -141,6 +142,19 @@ class Adam(RmslabOptimizer):
         )
 
 
+def _check_tensor_hyperparameters(lr, betas, foreach):
+    """torch's rules (and messages) for tensor ``lr`` and ``betas``: no tensors with
+    ``foreach=True`` (torch's foreach kernels take numbers there), betas both or neither."""
+    if torch.is_tensor(betas[0]) != torch.is_tensor(betas[1]):
+        raise ValueError("betas must be either both floats or both Tensors")
+    if foreach and torch.is_tensor(lr):
+        raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+    if foreach and torch.is_tensor(betas[0]):
+        raise ValueError(
+            "betas[0] as a Tensor is not supported for capturable=False and foreach=True"
+        )
+
+
 def _step_size_and_root_correction(lr, beta1, beta2, step, eps_hat):
     r"""``(s, c)`` with :math:`\theta \leftarrow \theta - s\, m / (\sqrt{v}/c + \epsilon)`."""
     t = step.item()
@@ -179,7 +193,10 @@ def _single_adam(
         state["exp_avg"].lerp_(grad, 1 - beta1)
         state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         second_moment = state["exp_avg_sq"]
-        if amsgrad:
+        if amsgrad and torch.is_grad_enabled():  # differentiable: keep the old max for backward
+            largest = torch.maximum(state["max_exp_avg_sq"].clone(), second_moment)
+            second_moment = state["max_exp_avg_sq"].copy_(largest)
+        elif amsgrad:
             second_moment = torch.maximum(
                 state["max_exp_avg_sq"], second_moment, out=state["max_exp_avg_sq"]
             )

@@ -14,6 +14,7 @@ from ._base import (
     check_implementation,
     check_number,
     new_step_counter,
+    plus_eps,
     zeros_state,
 )
 
@@ -227,7 +228,7 @@ def _denominator(square_avg, grad_avg, c: Settings, correction: float):
     if c.eps_in_sqrt:
         denominator = second_moment.add(c.eps).sqrt_()
     else:
-        denominator = second_moment.sqrt().add_(c.eps)
+        denominator = plus_eps(second_moment.sqrt(), c.eps)
     if c.safe:
         _no_step_where_zero(denominator)
     return denominator
