@@ -3,23 +3,26 @@
 Run from the repository root:  ``python benchmarks/optimizer_step.py [--size N] [--repeats R]``
 
 An RMSProp step does a few flops per element and must read and write every array it touches,
-so on a CPU it is limited by memory bandwidth. The yardstick R is therefore the time of one
-single pass that reads two arrays and writes one, ``add(b, c, out=a)``, over arrays of the
-same length (NumPy's R for NumPy steps, torch's R for torch steps: torch's ``add`` uses all
-threads, NumPy's one). R moves about four array-lengths of bytes (two reads, one write, and
-the read a CPU does before writing a line it has not cached). A fused RMSProp step reads
-``param``, ``grad`` and ``square_avg`` and writes ``param`` and ``square_avg`` back in place:
-five array-lengths, so about 1.25 R is the floor for a single pass, and every extra pass over
-the data adds roughly another R.
+so on a CPU it is limited by memory bandwidth. The yardstick R is the time of one pass that
+reads two arrays and writes one, ``add(b, c, out=a)``, over arrays of the same length: the
+fastest such pass this machine gives, the minimum over NumPy and torch with 1 and 2 threads
+(NumPy's ``add`` is single-threaded, so its 2-thread pass splits the arrays in two halves on
+two threads). Every ratio is divided by that one R, so a baseline slowed by load (or by
+threads fighting over two cores) cannot flatter a step. R moves about four array-lengths of
+bytes (two reads, one write, and the read a CPU does before writing a line it has not
+cached). A step that reads ``param``, ``grad`` and ``square_avg`` and writes ``param`` and
+``square_avg`` in one pass moves five: about 1.25 R is the floor, and every extra pass over
+the data (each ``torch._foreach_*`` call or NumPy temporary) adds roughly another R.
 
-Each time is the median of ``--repeats`` round-robin runs after a warm-up. The fused step's
-first call includes compiling, which is timed separately.
+Each time is the median of ``--repeats`` round-robin runs after a warm-up, so all contenders
+see the same background load.
 """
 
 import argparse
 import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -29,11 +32,7 @@ from rmslab.optim import rmsprop
 
 
 def median_seconds(functions, repeats, warmup=3):
-    """Median wall time of each function, measured round-robin.
-
-    Interleaving the contenders (A, B, C, A, B, C, ...) exposes them to the same background
-    load, so their ratios stay meaningful on a busy machine.
-    """
+    """Median wall time of each function, measured round-robin (A, B, C, A, B, C, ...)."""
     for function in functions.values():
         for _ in range(warmup):
             function()
@@ -51,14 +50,30 @@ def numpy_arrays(size, count):
     return [rng.standard_normal(size, dtype=np.float32) for _ in range(count)]
 
 
-def numpy_reference(size):
+def numpy_pass(size, threads):
+    """``np.add(b, c, out=a)`` split over ``threads`` threads (NumPy releases the GIL)."""
     a, b, c = numpy_arrays(size, 3)
-    return lambda: np.add(b, c, out=a)
+    pieces = [slice(i * size // threads, (i + 1) * size // threads) for i in range(threads)]
+    pool = ThreadPoolExecutor(threads)
+
+    def run():
+        if threads == 1:
+            np.add(b, c, out=a)
+            return
+        for future in [pool.submit(np.add, b[s], c[s], out=a[s]) for s in pieces]:
+            future.result()
+
+    return run
 
 
-def torch_reference(size):
+def torch_pass(size, threads):
     a, b, c = torch.empty(size), torch.rand(size), torch.rand(size)
-    return lambda: torch.add(b, c, out=a)
+
+    def run():
+        torch.set_num_threads(threads)
+        torch.add(b, c, out=a)
+
+    return run
 
 
 def numpy_functional_step(size):
@@ -73,88 +88,81 @@ def numpy_functional_step(size):
     return step
 
 
-def numpy_inplace_step(size, workers):
-    """The in-place NumPy step, or None when rmslab.optim.inplace is not there."""
-    try:
-        from rmslab.optim.inplace import rmsprop_step_
-    except ImportError:
-        return None
-    x, g = numpy_arrays(size, 2)
-    square_avg = np.zeros_like(x)
-    return lambda: rmsprop_step_(x, g, square_avg, workers=workers)
-
-
-def torch_step(optimizer_class, size, **kwargs):
-    """``optimizer.step`` on one parameter of ``size`` elements, and its first call's time."""
+def torch_step(optimizer_class, size, threads, **kwargs):
+    """``optimizer.step`` on one parameter of ``size`` elements with ``threads`` threads."""
     generator = torch.Generator().manual_seed(0)
     param = torch.randn(size, generator=generator).requires_grad_()
     param.grad = torch.randn(size, generator=generator)
     optimizer = optimizer_class([param], **kwargs)
-    start = time.perf_counter()
-    optimizer.step()  # creates the state; for fused=True, compiles
-    return optimizer.step, time.perf_counter() - start
 
+    def step():
+        torch.set_num_threads(threads)
+        optimizer.step()
 
-NUMPY_R = "numpy R: np.add(b, c, out=a)"
-TORCH_R = "torch R: torch.add(b, c, out=a)"
-TORCH_FOREACH = "torch.optim.RMSprop(foreach=True)"
-OURS_FOREACH = "rmslab.torch.RMSProp(foreach=True)"
-FUSED = "rmslab.torch.RMSProp(fused=True)"
+    return step
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads")
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count()), help="torch threads")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    size, cpus = args.size, os.cpu_count()
+    size, threads = args.size, args.threads
 
-    numpy_steps = {
-        NUMPY_R: numpy_reference(size),
-        "rmslab.optim.rmsprop (functional)": numpy_functional_step(size),
-        "rmslab.optim.inplace (workers=1)": numpy_inplace_step(size, 1),
-        f"rmslab.optim.inplace (workers={cpus})": numpy_inplace_step(size, cpus),
+    passes = {}
+    for n in (1, 2):
+        passes[f"numpy add, {n} thread{'s' * (n > 1)}"] = (numpy_pass(size, n), n)
+        passes[f"torch add, {n} thread{'s' * (n > 1)}"] = (torch_pass(size, n), n)
+    steps = {
+        "rmslab.optim.rmsprop (numpy, functional)": (numpy_functional_step(size), 1),
+        "torch.optim.RMSprop(foreach=False)": (
+            torch_step(torch.optim.RMSprop, size, threads, foreach=False),
+            threads,
+        ),
+        "torch.optim.RMSprop(foreach=True)": (
+            torch_step(torch.optim.RMSprop, size, threads, foreach=True),
+            threads,
+        ),
+        "rmslab.torch.RMSProp(foreach=False)": (
+            torch_step(rt.RMSProp, size, threads, foreach=False),
+            threads,
+        ),
+        "rmslab.torch.RMSProp(foreach=True)": (
+            torch_step(rt.RMSProp, size, threads, foreach=True),
+            threads,
+        ),
+        "torch.optim.Adam(foreach=True)": (
+            torch_step(torch.optim.Adam, size, threads, foreach=True),
+            threads,
+        ),
+        "torch.optim.Adam(fused=True)": (
+            torch_step(torch.optim.Adam, size, threads, fused=True),
+            threads,
+        ),
     }
-    torch_steps = {TORCH_R: torch_reference(size)}
-    first_calls = {}
-    for name, optimizer_class, kwargs in [
-        ("torch.optim.RMSprop(foreach=False)", torch.optim.RMSprop, {"foreach": False}),
-        (TORCH_FOREACH, torch.optim.RMSprop, {"foreach": True}),
-        ("rmslab.torch.RMSProp(foreach=False)", rt.RMSProp, {"foreach": False}),
-        (OURS_FOREACH, rt.RMSProp, {"foreach": True}),
-        (FUSED, rt.RMSProp, {"fused": True}),
-    ]:
-        torch_steps[name], first_calls[name] = torch_step(optimizer_class, size, **kwargs)
-    available = {k: f for k, f in {**numpy_steps, **torch_steps}.items() if f is not None}
-    times = median_seconds(available, args.repeats)
+    contenders = {name: f for name, (f, _) in {**passes, **steps}.items()}
+    times = median_seconds(contenders, args.repeats)
+    fastest = min(passes, key=times.get)
+    r = times[fastest]
 
-    print(f"RMSProp step (torch defaults), {size:,} float32 parameters, CPU")
+    print(
+        f"One optimizer step, {size:,} float32 parameters, CPU (os.cpu_count() = {os.cpu_count()})"
+    )
     print(f"median of {args.repeats} round-robin repeats after 3 warm-up calls each")
-    print(
-        f"torch threads: {torch.get_num_threads()} (os.cpu_count() = {cpus}); "
-        f"torch {torch.__version__}, numpy {np.__version__}"
-    )
+    print(f"torch {torch.__version__}, numpy {np.__version__}")
+    print(f"R = {1e3 * r:.2f} ms: the fastest memory pass, {fastest}")
     print()
-    print(f"{'step':<42}{'time [ms]':>10}{'/ R':>8}")
-    for steps, reference in ((numpy_steps, NUMPY_R), (torch_steps, TORCH_R)):
-        for name in steps:
-            if name not in times:
-                print(f"{name:<42}{'not available':>18}")
-                continue
-            print(f"{name:<42}{1e3 * times[name]:>10.2f}{times[name] / times[reference]:>8.2f}")
-
-    foreach_ratio = times[OURS_FOREACH] / times[TORCH_FOREACH]
-    fused_ratio = times[FUSED] / times[TORCH_R]
-    print()
-    verdict = {True: "met", False: "MISSED"}
-    print(
-        f"rmslab foreach / torch foreach = {foreach_ratio:.2f} "
-        f"(target <= 1.1: {verdict[foreach_ratio <= 1.1]})"
+    print(f"{'':<44}{'threads':>8}{'time [ms]':>11}{'/ R':>7}")
+    for group in (passes, steps):
+        for name, (_, n) in group.items():
+            print(f"{name:<44}{n:>8}{1e3 * times[name]:>11.2f}{times[name] / r:>7.2f}")
+        print()
+    ours, theirs = (
+        times["rmslab.torch.RMSProp(foreach=True)"],
+        times["torch.optim.RMSprop(foreach=True)"],
     )
-    print(f"rmslab fused / torch R = {fused_ratio:.2f} (target <= 2: {verdict[fused_ratio <= 2]})")
-    print(f"first fused step, including compilation: {first_calls[FUSED]:.1f} s")
+    print(f"rmslab foreach / torch foreach = {ours / theirs:.2f} (target <= 1.1)")
 
 
 if __name__ == "__main__":
