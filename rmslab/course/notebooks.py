@@ -14,7 +14,7 @@ import yaml
 
 from rmslab.course import ROOT
 
-NOTEBOOK_DIRS = ("chapters", "labs")
+NOTEBOOK_DIRS = ("chapters", "labs", "appendix")
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
@@ -60,7 +60,7 @@ def setup_cell_source(url: str) -> str:
 
 
 def notebooks(root: Path = ROOT) -> list[Path]:
-    """Every chapter and lab notebook, in path order."""
+    """Every chapter, lab and appendix notebook, in path order."""
     return sorted(p for d in NOTEBOOK_DIRS for p in (Path(root) / d).glob("*.ipynb"))
 
 

@@ -30,7 +30,11 @@ MISSING = book_missing_reason()
 CHAPTERS = (
     [pytest.param(None, marks=pytest.mark.skip(reason=MISSING))]
     if MISSING
-    else sorted(str(p.relative_to(LAUNCH_TREE)) for p in LAUNCH_TREE.glob("chapters/*.ipynb"))
+    else sorted(
+        str(p.relative_to(LAUNCH_TREE))
+        for p in LAUNCH_TREE.glob("*/*.ipynb")
+        if p.parent.name in ("chapters", "appendix")
+    )
 )
 
 
