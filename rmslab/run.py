@@ -273,19 +273,6 @@ class SweepResult:
         point = {k: float(v[i]) for (k, v), i in zip(self.grid.items(), index, strict=True)}
         return {**point, "final_gap": float(mean[index])}
 
-    def table(self) -> str:
-        """Plain-text table: one line per grid point with the mean and std of the final gap over
-        seeds and how many seeds diverged."""
-        mean, std = self.mean_over_seeds()
-        n_div = self.diverged.reshape(self.shape).sum(axis=-1)
-        header = [*self.grid, "final gap (mean)", "std", "diverged"]
-        lines = ["  ".join(f"{h:>16}" for h in header)]
-        for index in np.ndindex(mean.shape):
-            values = [float(v[i]) for v, i in zip(self.grid.values(), index, strict=True)]
-            cells = [f"{v:>16.4g}" for v in [*values, mean[index], std[index]]]
-            lines.append("  ".join([*cells, f"{n_div[index]:>13d}/{len(self.seeds)}"]))
-        return "\n".join(lines)
-
 
 def select_rows(mask: np.ndarray, new, old):
     """Rows of ``new`` where ``mask`` else rows of ``old``, field by field for a NamedTuple state;

@@ -139,7 +139,6 @@ def test_sweep_divergence_is_per_config_and_at_the_right_step():
     mean, std = result.mean_over_seeds()
     assert np.isinf(mean[1]) and np.isnan(std[1]) and std[0] == 0.0
     assert result.best()["lr"] in (0.5, 1.5)
-    assert "1/1" in result.table().splitlines()[2]
 
 
 def test_sweep_tol_freezes_converged_configs_like_run():
