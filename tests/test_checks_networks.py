@@ -149,6 +149,20 @@ def test_a_step_that_never_ends_is_stopped_and_named(monkeypatch):
     assert "One pass over `self.param_groups`" in message
 
 
+def test_an_unfinished_exercise_further_down_is_named():
+    """The optimizer is written, but the rmsprop_step it calls is still the stub."""
+
+    def rmsprop_step(x, g, v, lr, beta, eps):
+        raise NotImplementedError()
+
+    message = checks.check_rmsprop_optimizer(with_rule(rmsprop_step), quiet=True).message
+    assert "`step` calls `rmsprop_step`, which is not implemented yet" in message
+    message = checks.check_digits_training(
+        lambda: quick_run(with_rule(rmsprop_step)), quiet=True
+    ).message
+    assert "calls `rmsprop_step`, which is not implemented yet" in message
+
+
 # ---------------------------------------------------------------- the catalog of mistakes
 
 

@@ -64,11 +64,25 @@ def run_student(fn: Callable, *args: Any, name: str, loop_hint: str):
             f"`{name}` did not return within {timeout.args[0]:g} s, so the check stopped it: "
             f"it probably loops forever. {loop_hint}"
         ) from None
-    except NotImplementedError:
+    except NotImplementedError as exc:
+        inner = _innermost_function(exc)
+        if inner not in (name, "__init__"):
+            raise Mistake(
+                f"`{name}` calls `{inner}`, which is not implemented yet: finish that exercise "
+                "first (until its check passes), then run this check again."
+            ) from None
         raise Mistake(
             f"`{name}` is not implemented yet: replace the `raise NotImplementedError` line "
             "with your code, run that cell, then run this check again."
         ) from None
+
+
+def _innermost_function(exc: BaseException) -> str:
+    """Name of the function in which ``exc`` was raised (the last frame of its traceback)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name if tb is not None else ""
 
 
 def _instance(value: Any) -> str:
