@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -52,6 +53,9 @@ def jupyterlab(tmp_path_factory):
     tracker.mkdir(parents=True)
     # Render every cell, not only those in view, so the whole chapter can be read.
     (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # JupyterLab writes checkpoints beside what it opens: serve a copy, not the published tree.
+    served = tmp_path_factory.mktemp("served") / "launch"
+    shutil.copytree(LAUNCH_TREE, served)
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTER_TOKEN=token)
     server = subprocess.Popen(
@@ -61,7 +65,7 @@ def jupyterlab(tmp_path_factory):
             "--allow-root",
             "--ip=127.0.0.1",
             f"--port={port}",
-            f"--ServerApp.root_dir={LAUNCH_TREE}",
+            f"--ServerApp.root_dir={served}",
             "--ServerApp.open_browser=False",
         ],
         env=env,
