@@ -61,6 +61,7 @@ def test_fresh_folder_replaces_a_folder_it_made(tmp_path):
     assert sorted(p.name for p in again.iterdir()) == [MARKER]
 
 
+@pytest.mark.slow  # starts Python for a tool (seconds each on a loaded machine)
 def test_student_versions_into_the_repository_root_leaves_the_labs_alone():
     """`tools/student_versions.py notebooks .` used to `rmtree` labs/ (issue 15)."""
     before = {p.name: p.read_bytes() for p in (ROOT / "labs").glob("*.ipynb")}
@@ -71,6 +72,7 @@ def test_student_versions_into_the_repository_root_leaves_the_labs_alone():
     assert {p.name: p.read_bytes() for p in (ROOT / "labs").glob("*.ipynb")} == before
 
 
+@pytest.mark.slow  # starts Python for a tool (seconds each on a loaded machine)
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -87,12 +89,14 @@ def test_student_versions_rejects_bad_arguments_with_a_usage_message(args, messa
 
 
 @pytest.mark.parametrize("tool", [p.name for p in TOOLS])
+@pytest.mark.slow  # starts Python for a tool (seconds each on a loaded machine)
 def test_every_tool_answers_help(tool):
     done = run_tool(tool, "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage:")
 
 
+@pytest.mark.slow  # starts Python for a tool (seconds each on a loaded machine)
 def test_sync_check_names_a_notebook_whose_setup_cell_differs(tmp_path):
     """`--check` changes nothing and says which notebook is stale; without it the cell is fixed."""
     shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
