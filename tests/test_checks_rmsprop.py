@@ -441,21 +441,6 @@ CATALOG = [
 ]
 
 
-def test_adagrad_loses_the_moving_minimum_and_rmsprop_follows_it():
-    """The claim of Exercise 7, from this file's student-style implementations."""
-    adagrad, rmsprop = tracking_distances("adagrad"), tracking_distances("rmsprop")
-    assert adagrad[0] < 0.05 and rmsprop[0] < 0.05
-    assert adagrad[1] > 1.0 > 0.01 > rmsprop[1]
-
-
-def test_the_half_life_beta_halves_an_old_value_in_n_steps():
-    for n in (10, 200):
-        v = 1.0
-        for _ in range(n):
-            v *= beta_for_half_life(n)
-        assert v == pytest.approx(0.5, rel=1e-9)
-
-
 def test_the_tiny_gradient_case_alone_catches_eps_inside():
     """A step that puts eps inside only when eps is tiny passes the large-eps case."""
 

@@ -7,6 +7,7 @@ solved and an unsolved copy of every lab. Needs nbgrader (requirements-instructo
 """
 
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -114,11 +115,56 @@ def test_a_fresh_student_version_runs_top_to_bottom(course, lab, tmp_path):
         assert "not implemented yet" in text(cell), cell.source
 
 
-def test_autograde_gives_full_marks_when_solved_and_zero_when_not(course):
+MY_LABS = [lab for lab in LABS if lab.name[:2] in {"01", "02", "03", "04", "05"}]
+MY_IDS = [lab.stem for lab in MY_LABS]
+
+# What a cheating solution cell adds: every checker replaced by one that always says "Correct!".
+CHEAT = """
+for _name in [n for n in dir(checks) if n.startswith("check_")]:
+    setattr(checks, _name, lambda *args, **kwargs: checks.CheckResult(True, "Correct!"))
+"""
+
+
+def solution_cells(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def cheating_copy(student):
+    """Unsolved, but the first solution cell also replaces every checker (visible checks pass)."""
+    cheat = nbformat.from_dict(student)
+    solution_cells(cheat)[0].source += "\n" + CHEAT
+    return cheat
+
+
+def raising_copy(solved):
+    """Solved, but the last solution cell raises before it defines anything."""
+    broken = nbformat.from_dict(solved)
+    last = solution_cells(broken)[-1]
+    last.source = 'raise RuntimeError("a bug at the top of the cell")\n' + last.source
+    return broken
+
+
+def points_lost_when_the_last_solution_raises(instructor):
+    """The points of the graded cell that checks the last solution cell's function."""
+    cells = instructor.cells
+    last = cells.index(solution_cells(instructor)[-1])
+    check = next(c for c in cells[last:] if c.metadata.get("nbgrader", {}).get("grade"))
+    return check.metadata["nbgrader"]["points"]
+
+
+def test_autograde_gives_full_marks_only_to_real_solutions(course):
+    """Solved: full marks. Unsolved: 0. Checkers replaced by a solution cell: still 0. A
+    solution cell that raises: 0 for its exercise only, and no other cell raises."""
     course_dir, _ = course
     for lab in LABS:
         student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
-        copies = {"solved": sv.solved_copy(student, nbformat.read(lab, 4)), "unsolved": student}
+        solved = sv.solved_copy(student, nbformat.read(lab, 4))
+        copies = {
+            "solved": solved,
+            "unsolved": student,
+            "cheater": cheating_copy(student),
+            "raiser": raising_copy(solved),
+        }
         for who, nb in copies.items():
             target = course_dir / "submitted" / who / sv.assignment_id(lab)
             target.mkdir(parents=True)
@@ -129,19 +175,94 @@ def test_autograde_gives_full_marks_when_solved_and_zero_when_not(course):
 
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
         for lab in LABS:
-            solved = gradebook.find_submission(sv.assignment_id(lab), "solved")
-            unsolved = gradebook.find_submission(sv.assignment_id(lab), "unsolved")
-            assert solved.max_score >= 4
-            assert solved.score == solved.max_score, lab.name
-            assert unsolved.score == 0, lab.name
+            score = {
+                who: gradebook.find_submission(sv.assignment_id(lab), who)
+                for who in ("solved", "unsolved", "cheater", "raiser")
+            }
+            assert score["solved"].max_score >= 4
+            assert score["solved"].score == score["solved"].max_score, lab.name
+            assert score["unsolved"].score == 0, lab.name
+            assert score["cheater"].score == 0, f"{lab.name}: replaced checkers earned points"
+            if lab in MY_LABS:
+                lost = points_lost_when_the_last_solution_raises(nbformat.read(lab, 4))
+                assert score["raiser"].score == score["solved"].max_score - lost, lab.name
     for lab in LABS:
         graded = course_dir / "autograded" / "solved" / sv.assignment_id(lab) / lab.name
         for cell in nbformat.read(graded, 4).cells:
             assert not errors(cell), f"{lab.name}: solved copy raised in {cell.source[:80]}"
-        graded = course_dir / "autograded" / "unsolved" / sv.assignment_id(lab) / lab.name
-        for cell in nbformat.read(graded, 4).cells:
-            if not cell.metadata.get("nbgrader", {}).get("grade"):
-                assert not errors(cell), f"{lab.name}: unsolved copy raised outside a test"
+        for who in ("unsolved", "raiser") if lab in MY_LABS else ("unsolved",):
+            graded = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name
+            for cell in nbformat.read(graded, 4).cells:
+                grade_or_solution = cell.metadata.get("nbgrader", {})
+                if not (grade_or_solution.get("grade") or grade_or_solution.get("solution")):
+                    assert not errors(cell), f"{lab.name}: {who} copy raised in {cell.source[:80]}"
+
+
+def nbgrader_validate(nb, tmp_path) -> str:
+    path = tmp_path / "lab.ipynb"
+    nbformat.write(nb, path)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "validate", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    return done.stdout + done.stderr
+
+
+def test_nbgrader_validate_fails_an_unsolved_or_wrong_lab_and_passes_a_solved_one(course, tmp_path):
+    course_dir, _ = course
+    lab = MY_LABS[0]
+    student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
+    solved = sv.solved_copy(student, nbformat.read(lab, 4))
+    wrong = nbformat.from_dict(solved)
+    first = solution_cells(wrong)[0]
+    assert "return x - lr * g" in first.source
+    first.source = first.source.replace("return x - lr * g", "return x + lr * g")
+    assert "Success! Your notebook passes all the tests." in nbgrader_validate(solved, tmp_path)
+    for nb in (student, wrong):
+        log = nbgrader_validate(nb, tmp_path)
+        assert "VALIDATION FAILED" in log and "Not yet:" in log, log[-2000:]
+
+
+@pytest.mark.parametrize("lab", MY_LABS, ids=MY_IDS)
+def test_run_all_with_a_skipped_exercise_uses_the_reference_and_says_so(course, lab, tmp_path):
+    """Everything solved except the first exercise: nothing raises, and the cells that need
+    the skipped exercise say in one line that they use the reference."""
+    course_dir, _ = course
+    student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
+    nb = sv.solved_copy(student, nbformat.read(lab, 4))
+    skipped = solution_cells(nb)[0]
+    skipped.source = solution_cells(student)[0].source
+    assert "NotImplementedError" in skipped.source
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    for cell in nb.cells:
+        assert not errors(cell), f"cell raised: {cell.source[:80]}"
+    said = [text(c) for c in nb.cells if "so this cell uses the reference instead" in text(c)]
+    assert said, "no cell said that it used the reference"
+    assert all(t.count("uses the reference") == 1 for t in said)
+
+
+def test_the_public_lab_pages_show_no_solution_markers_and_true_tolerances(tmp_path):
+    """Issue 12, T9: Lab 5's diff printed nbgrader's markers on the public (instructor) page;
+    Lab 4 promised agreement to 1e-6 where it measures rounding error."""
+    lab4, lab5 = (next(lab for lab in LABS if lab.name.startswith(n)) for n in ("04", "05"))
+    intro = " ".join(nbformat.read(lab4, 4).cells[0].source.split())
+    assert "10^{-6}" not in intro and "rounding error" in intro
+    for lab in (lab4, lab5):
+        nb = nbformat.read(lab, 4)
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+        printed = "".join(text(cell) for cell in nb.cells)
+        assert "### BEGIN" not in printed and "### END" not in printed, lab.name
+        if lab == lab4:
+            gap = float(printed.split("largest difference over 200 steps: ")[1].split()[0])
+            assert gap < 1e-12
+        else:
+            assert "+    m_new = ema(m, g, beta1)" in printed  # the diff is there
 
 
 def test_the_student_book_leaves_out_the_instructor_pages():
