@@ -452,7 +452,7 @@ def check_rmsprop_optimizer(optimizer_class: Callable, *, quiet: bool = False) -
             "a gradient."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=optimizer_class)
 
 
 # ------------------------------------------------------------------ Exercise 3: training
@@ -530,7 +530,7 @@ def check_digits_training(train_with_yours: Callable, *, quiet: bool = False) ->
             f"a time) and train all {STEPS} steps."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=train_with_yours)
 
 
 # ------------------------------------------------------------------ Exercise 4: torch's RMSprop
@@ -592,7 +592,7 @@ def check_torch_rmsprop_factory(torch_rmsprop: Callable, *, quiet: bool = False)
             )
         return "torch.optim.RMSprop(params, lr=lr, alpha=beta, eps=eps): torch calls beta `alpha`."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=torch_rmsprop)
 
 
 def _judge_torch_settings(group: dict, lr: float, beta: float, eps: float) -> None:
@@ -750,7 +750,7 @@ def check_layer_ratio(ratio_fn: Callable, *, quiet: bool = False) -> CheckResult
             )
         return "`layer_ratio` divides the last layer's mean relative update by the first's."
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=ratio_fn)
 
 
 # ------------------------------------------------------------------ Exercise 6: why SGD stalls
@@ -804,4 +804,4 @@ def check_stall_explanation(why_sgd_stalls: Callable, *, quiet: bool = False) ->
             "magnitude; RMSProp's per-coordinate division gives every layer steps of about lr."
         )
 
-    return run_check(checker, quiet=quiet)
+    return run_check(checker, quiet=quiet, fn=why_sgd_stalls)
