@@ -23,6 +23,8 @@ from torch.nn import Parameter
 
 import rmslab.torch as rt
 
+pytestmark = pytest.mark.slow  # 120 tests, about 30 s on 2 cores: make test runs them
+
 
 @dataclass(frozen=True)
 class ErrorInput:
