@@ -114,33 +114,18 @@ def main():
     for n in (1, 2):
         passes[f"numpy add, {n} thread{'s' * (n > 1)}"] = (numpy_pass(size, n), n)
         passes[f"torch add, {n} thread{'s' * (n > 1)}"] = (torch_pass(size, n), n)
-    steps = {
-        "rmslab.optim.rmsprop (numpy, functional)": (numpy_functional_step(size), 1),
-        "torch.optim.RMSprop(foreach=False)": (
-            torch_step(torch.optim.RMSprop, size, threads, foreach=False),
-            threads,
-        ),
-        "torch.optim.RMSprop(foreach=True)": (
-            torch_step(torch.optim.RMSprop, size, threads, foreach=True),
-            threads,
-        ),
-        "rmslab.torch.RMSProp(foreach=False)": (
-            torch_step(rt.RMSProp, size, threads, foreach=False),
-            threads,
-        ),
-        "rmslab.torch.RMSProp(foreach=True)": (
-            torch_step(rt.RMSProp, size, threads, foreach=True),
-            threads,
-        ),
-        "torch.optim.Adam(foreach=True)": (
-            torch_step(torch.optim.Adam, size, threads, foreach=True),
-            threads,
-        ),
-        "torch.optim.Adam(fused=True)": (
-            torch_step(torch.optim.Adam, size, threads, fused=True),
-            threads,
-        ),
-    }
+    torch_steps = [
+        ("torch.optim.RMSprop", torch.optim.RMSprop, {"foreach": False}),
+        ("torch.optim.RMSprop", torch.optim.RMSprop, {"foreach": True}),
+        ("rmslab.torch.RMSProp", rt.RMSProp, {"foreach": False}),
+        ("rmslab.torch.RMSProp", rt.RMSProp, {"foreach": True}),
+        ("torch.optim.Adam", torch.optim.Adam, {"foreach": True}),
+        ("torch.optim.Adam", torch.optim.Adam, {"fused": True}),
+    ]
+    steps = {"rmslab.optim.rmsprop (numpy, functional)": (numpy_functional_step(size), 1)}
+    for label, cls, kwargs in torch_steps:
+        ((flag, value),) = kwargs.items()
+        steps[f"{label}({flag}={value})"] = (torch_step(cls, size, threads, **kwargs), threads)
     contenders = {name: f for name, (f, _) in {**passes, **steps}.items()}
     times = median_seconds(contenders, args.repeats)
     fastest = min(passes, key=times.get)

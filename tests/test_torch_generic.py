@@ -441,15 +441,21 @@ def test_can_load_older_state_dict(info):
         assert optimizer.param_groups[0]["maximize"] is config.get("maximize", False)
 
 
-@optims
-def test_load_nontensor_step(info):
+def stepped_three_times(info, config):
+    """An optimizer over two (2, 3) parameters with random gradients, after three steps."""
     params = [Parameter(torch.randn(2, 3)) for _ in range(2)]
     for p in params:
         p.grad = torch.rand_like(p)
+    optimizer = info.cls(params, **config)
+    for _ in range(3):
+        optimizer.step()
+    return optimizer
+
+
+@optims
+def test_load_nontensor_step(info):
     for config in info.all_configs(differentiable=False):
-        optimizer = info.cls(params, **config)
-        for _ in range(3):
-            optimizer.step()
+        optimizer = stepped_three_times(info, config)
         state_dict = copy.deepcopy(optimizer.state_dict())
         for state in state_dict["state"].values():
             if torch.is_tensor(state.get("step")):
@@ -462,13 +468,8 @@ def test_load_nontensor_step(info):
 
 @optims
 def test_deepcopy_copies_all_public_attrs(info):
-    params = [Parameter(torch.randn(2, 3)) for _ in range(2)]
-    for p in params:
-        p.grad = torch.rand_like(p)
     for config in info.all_configs(differentiable=False):
-        optimizer = info.cls(params, **config)
-        for _ in range(3):
-            optimizer.step()
+        optimizer = stepped_three_times(info, config)
         public = lambda obj: {k for k in obj.__dict__ if not k.startswith("_")}  # noqa: E731
         assert public(optimizer) == public(copy.deepcopy(optimizer))
 
