@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmslab.measure import best_on_grid
 from rmslab.problems.base import Problem
 from rmslab.validation import check_int, check_positive
 
@@ -265,13 +266,10 @@ class SweepResult:
 
     def best(self) -> dict:
         """Grid point with the smallest mean final gap over seeds, e.g.
-        ``{"lr": 0.1, "beta": 0.9, "final_gap": 1e-9}``."""
-        mean, _ = self.mean_over_seeds()
-        if not np.isfinite(mean).any():
-            raise ValueError("every configuration diverged, so there is no best one")
-        index = np.unravel_index(np.argmin(mean), mean.shape)
-        point = {k: float(v[i]) for (k, v), i in zip(self.grid.items(), index, strict=True)}
-        return {**point, "final_gap": float(mean[index])}
+        ``{"lr": 0.1, "beta": 0.9, "final_gap": 1e-9}`` (see :func:`rmslab.measure.best_on_grid`;
+        a grid point where a seed diverged is never chosen)."""
+        point = best_on_grid(self, self.final_gaps)
+        return {**{k: v for k, v in point.items() if k != "score"}, "final_gap": point["score"]}
 
 
 def select_rows(mask: np.ndarray, new, old):
