@@ -65,10 +65,12 @@ book: $(STAMP)
 # jupyter-cache keys a run on the notebook's code only, so the cache is dropped whenever the
 # package or the pins change (CACHE_KEY): a notebook is never passed on a stale run.
 # One notebook by hand: .venv/bin/python -m pytest --nbval-lax --nbval-current-env NOTEBOOK
+# --dist loadgroup: the tests of one xdist_group (e.g. those sharing the nbgrader build) run on
+# one worker, so a module fixture is built once instead of once per worker.
 CACHE_KEY = $(shell find rmslab -name '*.py' | sort | xargs cat requirements.txt | sha256sum | cut -c1-16)
 test: $(STAMP) $(INSTRUCTOR_STAMP)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest tests --ignore=tests/browser -n 2
+	$(PY) -m pytest tests --ignore=tests/browser -n 2 --dist loadgroup
 	$(MAKE) --no-print-directory student
 	@mkdir -p _build
 	@if [ "$$(cat _build/.jupyter_cache_key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
