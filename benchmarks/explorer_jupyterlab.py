@@ -83,6 +83,22 @@ def wait_for_server(url: str, timeout: float = 90.0) -> None:
     raise RuntimeError(f"JupyterLab did not answer at {url} within {timeout:.0f} s")
 
 
+def run_cell(page, tries: int = 5) -> None:
+    """Run the notebook's cell until the explorer's image shows. A run sent while the kernel
+    is still connecting is dropped (the cell stays unnumbered), so it is sent again."""
+    for _ in range(tries):
+        page.locator(".jp-Cell .jp-InputArea-editor").first.click()
+        page.keyboard.press("Control+Enter")
+        try:
+            page.wait_for_selector(".jp-OutputArea img", timeout=60_000)
+            return
+        except Exception:  # playwright's TimeoutError
+            continue
+    shot = Path(tempfile.gettempdir(), "explorer_jupyterlab_failed.png")
+    page.screenshot(path=shot)
+    raise RuntimeError(f"the explorer did not appear after {tries} runs; screenshot {shot}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -112,9 +128,7 @@ def main() -> int:
                 page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
                 page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                        timeout=120_000)  # fmt: skip
-                page.locator(".jp-Cell .jp-InputArea-editor").first.click()
-                page.keyboard.press("Shift+Enter")
-                page.wait_for_selector(".jp-OutputArea img", timeout=120_000)
+                run_cell(page)
                 handle = page.locator(".widget-slider .noUi-handle").first  # lr: the first slider
                 handle.focus()
                 times = []
