@@ -1,11 +1,14 @@
 """Tests for rmslab.widgets: explorer callbacks without a front end, embedded animations."""
 
+import ast
 import re
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -162,3 +165,31 @@ def test_public_names_stay_importable_from_the_package():
     assert widgets.PROBLEMS is catalogue.PROBLEMS and widgets.OPTIMIZERS is catalogue.OPTIMIZERS
     for name in widgets.__all__:
         assert getattr(widgets, name) is not None
+
+
+def live_cells():
+    """The chapters' live-kernel explorer cells (cell id ``explorer-live``, tagged
+    ``skip-execution``: the book shows them, a kernel runs them)."""
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted(root.glob("chapters/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.get("id") == "explorer-live":
+                found.append(pytest.param(ast.parse(cell.source), cell, id=path.stem))
+    return found
+
+
+@pytest.mark.parametrize(("tree", "cell"), live_cells())
+def test_chapter_live_explorer_cells_run_and_show_an_explorer(tree, cell):
+    assert "skip-execution" in cell.metadata.get("tags", [])
+    *body, last = tree.body
+    namespace = {"np": np, "problems": problems}
+    exec(compile(ast.Module(body, []), "<cell>", "exec"), namespace)
+    shown = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+    assert isinstance(shown, widgets.Explorer)
+    assert bytes(shown.image.value).startswith(b"\x89PNG")
+    assert "final loss gap" in shown.status.value
+
+
+def test_chapters_one_and_two_have_a_live_explorer_cell():
+    assert {p.id for p in live_cells()} >= {"01_gradient_descent", "02_momentum"}
