@@ -162,6 +162,15 @@ def test_an_unfinished_exercise_further_down_is_named():
     ).message
     assert "calls `rmsprop_step`, which is not implemented yet" in message
 
+    class Unfinished(NumpyRMSprop):
+        def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+            raise NotImplementedError()
+
+    message = checks.check_rmsprop_optimizer(Unfinished, quiet=True).message
+    assert "`Unfinished` is not implemented yet" in message
+    message = checks.check_digits_training(lambda: quick_run(Unfinished), quiet=True).message
+    assert "calls `Unfinished`, which is not implemented yet" in message
+
 
 # ---------------------------------------------------------------- the catalog of mistakes
 
