@@ -191,5 +191,13 @@ def test_chapter_live_explorer_cells_run_and_show_an_explorer(tree, cell):
     assert "final loss gap" in shown.status.value
 
 
-def test_chapters_one_and_two_have_a_live_explorer_cell():
-    assert {p.id for p in live_cells()} >= {"01_gradient_descent", "02_momentum"}
+def test_chapters_one_to_six_have_a_live_explorer_cell():
+    expected = {
+        "01_gradient_descent",
+        "02_momentum",
+        "03_adagrad",
+        "04_rmsprop",
+        "05_rmsprop_in_practice",
+        "06_adam",
+    }
+    assert {p.id for p in live_cells()} >= expected
