@@ -67,7 +67,7 @@ book: $(STAMP)
 # One notebook by hand: .venv/bin/python -m pytest --nbval-lax --nbval-current-env NOTEBOOK
 # --dist loadgroup: the tests of one xdist_group (e.g. those sharing the nbgrader build) run on
 # one worker, so a module fixture is built once instead of once per worker.
-CACHE_KEY = $(shell find rmslab -name '*.py' | sort | xargs cat requirements.txt | sha256sum | cut -c1-16)
+CACHE_KEY = $(shell find rmslab -name '*.py' | sort | xargs cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 test: $(STAMP) $(INSTRUCTOR_STAMP)
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest tests --ignore=tests/browser -n 2 --dist loadgroup

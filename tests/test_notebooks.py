@@ -1,7 +1,8 @@
 """Structure of the committed notebooks: valid, clean, listed in the table of contents, and
 starting with the setup cell that points at the repository named in `_config.yml`.
 
-Executing them is nbval's job (`make test` runs `pytest --nbval-lax chapters labs`).
+Executing them is the strict book build's job (`make test` runs it once; any cell error fails
+it); one notebook by hand: `pytest --nbval-lax --nbval-current-env NOTEBOOK`.
 """
 
 from pathlib import Path
