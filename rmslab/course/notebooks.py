@@ -44,7 +44,8 @@ def setup_cell_source(url: str) -> str:
         "import sys\n"
         "\n"
         f'REPO = "{url}"\n'
-        f'INSTALL = ["rmslab[course] @ git+" + REPO, "--extra-index-url", "{CPU_INDEX}"]\n'
+        f'CPU_INDEX = "{CPU_INDEX}"  # torch without CUDA\n'
+        'INSTALL = ["rmslab[course] @ git+" + REPO, "--extra-index-url", CPU_INDEX]\n'
         'missing = [m for m in ("rmslab", "torch", "sklearn") if not importlib.util.find_spec(m)]\n'
         "if missing:\n"
         '    print("Installing", ", ".join(missing), "into this Python (a few minutes)")\n'
