@@ -199,5 +199,6 @@ def test_chapters_one_to_six_have_a_live_explorer_cell():
         "04_rmsprop",
         "05_rmsprop_in_practice",
         "06_adam",
+        "07_real_networks",
     }
     assert {p.id for p in live_cells()} >= expected

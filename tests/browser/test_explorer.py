@@ -25,11 +25,10 @@ PAGES_WITH_EXPLORERS = [
     "chapters/04_rmsprop.html",
     "chapters/05_rmsprop_in_practice.html",
     "chapters/06_adam.html",
+    "chapters/07_real_networks.html",
 ]
 #: Chapter pages that need no explorer, and why. Every other chapter page must hold one.
-WITHOUT_EXPLORER = {
-    "chapters/07_real_networks.html": "trains torch networks; it has no 2-D problem to drag",
-}
+WITHOUT_EXPLORER: dict[str, str] = {}
 
 MARKER = 'class="rmslab-explorer"'
 
