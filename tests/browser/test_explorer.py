@@ -116,8 +116,15 @@ def test_what_the_explorer_draws_is_rmslab_for_its_controls(book, explorer_page)
     lr_before = tab.evaluate(EXPLORERS)[0]["state"]["sides"][0]["settings"]["lr"]
     slider.press("ArrowRight")
     slider.press("ArrowRight")
-    # The redraw comes in the next animation frame: wait until the drawn run has the new lr.
-    tab.wait_for_function("lr => window.rmslabExplorers[0].runs[0].settings.lr > lr", arg=lr_before)
+    # The redraw comes in a later animation frame, one per key press at most: wait until the
+    # drawn run has the lr the slider now says (not just the lr after the first press).
+    tab.wait_for_function(
+        """lr => {
+            const e = window.rmslabExplorers[0], drawn = e.runs[0].settings.lr;
+            return drawn > lr && drawn === e.state().sides[0].settings.lr;
+        }""",
+        arg=lr_before,
+    )
     after = tab.evaluate(EXPLORERS)[0]
     side = after["state"]["sides"][0]
     assert side["settings"]["lr"] > lr_before
