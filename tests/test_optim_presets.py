@@ -1,5 +1,6 @@
 """Presets: each is checked against that framework's rule, written out independently here
-(from the frameworks' source as summarised in shared/reference/rmsprop-numerics.md)."""
+(from the framework files each preset's ``source`` names: torch 2.13 torch/optim/rmsprop.py, TF1
+training_ops.cc, Keras 3 keras/src/optimizers/rmsprop.py, optax transform.py, the lecture slide)."""
 
 import math
 

@@ -1,7 +1,9 @@
 """rmslab.torch against torch.optim, hand-written formulas and rmslab.optim (numpy).
 
-The cases are section 3 of shared/reference/rmsprop-numerics.md. Every run uses the same two
-small parameters (shapes (3, 4) and (5,)) and the same seeded sequence of random gradients.
+The cases cover every argument of torch 2.13's RMSprop (torch/optim/rmsprop.py: lr, alpha,
+eps, weight_decay, momentum, centered, foreach) and the other frameworks' conventions. Every
+run uses the same two small parameters (shapes (3, 4) and (5,)) and the same seeded sequence
+of random gradients.
 Tolerances: float64 within 1e-12 after 100 steps, float32 within atol = rtol = 1e-5 (float32
 claims are about agreement with torch in the same precision, not about accuracy).
 """
@@ -136,7 +138,8 @@ def test_rmsprop_defaults_match_torch():
 
 
 def test_first_step_from_zero_state_has_closed_form():
-    """theta_1 = theta_0 - lr/sqrt(1-alpha) * g / (|g| + eps/sqrt(1-alpha)) (reference 3.4)."""
+    """theta_1 = theta_0 - lr/sqrt(1-alpha) * g / (|g| + eps/sqrt(1-alpha)): torch's update
+    (torch/optim/rmsprop.py) from square_avg = 0."""
     lr, alpha, eps = 1e-2, 0.99, 1e-8
     grad = torch.tensor([1e-9, -1e-6, 1e-3, -1.0, 1e3], dtype=torch.float64)
     param = torch.zeros(5, dtype=torch.float64, requires_grad=True)
@@ -200,7 +203,8 @@ def test_tf1_convention_matches_tf1_formula(foreach):
 
 @pytest.mark.parametrize("foreach", [False, True])
 def test_keras3_convention_matches_keras_formula(foreach):
-    """Keras 3 RMSprop, centered with momentum and decoupled weight decay (reference 3.8)."""
+    """Keras 3 RMSprop (keras/src/optimizers/rmsprop.py), centered with momentum and decoupled
+    weight decay."""
     lr, rho, eps, mu, wd = 1e-3, 0.9, 1e-7, 0.9, 4e-3
 
     def keras(theta, g, state, t):
