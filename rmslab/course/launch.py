@@ -10,13 +10,12 @@ notebooks made readable in Jupyter (`rmslab.course.readable`). Nothing else is c
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 
 from rmslab.course import ROOT
-from rmslab.course.output import fresh_folder
+from rmslab.course.output import copy_listed, fresh_folder
 from rmslab.course.readable import Refs, glue_values, readable_notebook
 from rmslab.course.student import student_notebooks
 
@@ -49,12 +48,7 @@ def write_launch_tree(
     not resolve are appended to ``refs.unresolved`` ("page: role").
     """
     out = fresh_folder(out, root)
-    for name in RUNTIME_FILES:
-        path = root / name
-        if path.is_dir():
-            shutil.copytree(path, out / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif path.is_file():
-            shutil.copy2(path, out / name)
+    copy_listed(RUNTIME_FILES, root, out)
     written = []
     if any(page.startswith("labs/") for page in notebooks):
         written += student_notebooks(out)

@@ -53,3 +53,15 @@ def fresh_folder(path: str | Path, root: Path = ROOT) -> Path:
     out.mkdir(parents=True)
     (out / MARKER).write_text("Written by rmslab.course; the next run replaces this folder.\n")
     return out
+
+
+def copy_listed(names, root: Path, out: Path) -> None:
+    """Copy each of ``names`` (files or folders, relative to ``root``) into ``out`` by the same
+    relative path, leaving out ``__pycache__``; a name that does not exist is skipped (the
+    allowlists name optional files)."""
+    for name in names:
+        path = root / name
+        if path.is_dir():
+            shutil.copytree(path, out / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif path.is_file():
+            shutil.copy2(path, out / name)

@@ -18,7 +18,7 @@ import nbformat
 import yaml
 
 from rmslab.course import ROOT
-from rmslab.course.output import checked_output, fresh_folder
+from rmslab.course.output import checked_output, copy_listed, fresh_folder
 from rmslab.course.student import HIDDEN_TEST_MARKERS, SOLUTION_MARKERS, student_notebooks
 
 # Besides the pages of the table of contents, what the book's build reads.
@@ -94,12 +94,7 @@ def copy_sources(src: Path, toc: dict, root: Path = ROOT) -> list[str]:
     Returns the pages copied. A page of the table of contents that is missing is an error.
     """
     pages = []
-    for name in BOOK_FILES:
-        path = root / name
-        if path.is_dir():
-            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif path.is_file():
-            shutil.copy2(path, src / name)
+    copy_listed(BOOK_FILES, root, src)
     for page in toc_files(toc):
         found = [
             root / f"{page}{ext}" for ext in (".ipynb", ".md") if (root / f"{page}{ext}").is_file()
