@@ -12,6 +12,7 @@ from mistake_catalog import Wrong, assert_distinct, assert_named
 
 from rmslab import checks, train
 from rmslab.checks import _core, networks
+from rmslab.checks.networks import diagnosis, optimizer_cases
 
 TASK = train.digits_mlp(depth=networks.DEPTH)
 
@@ -73,17 +74,17 @@ def test_correct_answers_pass(check, capsys):
     assert capsys.readouterr().out.startswith("Correct!")
 
 
-@pytest.mark.parametrize("case", range(len(networks._cases())))
+@pytest.mark.parametrize("case", range(len(optimizer_cases.cases())))
 def test_the_checker_reference_is_torch_rmsprop(case):
     """The path the checker expects is what torch.optim.RMSprop does on the same case."""
-    case = networks._cases()[case]
-    params = networks._tensors(case)
+    case = optimizer_cases.cases()[case]
+    params = optimizer_cases.leaf_tensors(case)
     groups = [
         dict({"params": [params[k] for k in group]}, **extra)
         for group, extra in zip(case.groups, case.overrides or [{}], strict=True)
     ]
     opt = torch.optim.RMSprop(groups, lr=case.lr, alpha=case.beta, eps=case.eps)
-    for expected in networks.simulate(case):
+    for expected in optimizer_cases.simulate(case):
         opt.zero_grad()
         sum(
             (torch.as_tensor(case.a[k], dtype=p.dtype) * p + case.c[k] * p**2 / 2).sum()
@@ -105,7 +106,7 @@ def test_a_numpy_optimizer_reproduces_torch_on_the_digits_network():
 
 
 def test_layer_ratio_by_hand():
-    history = networks._fake_history(
+    history = diagnosis.made_up_history(
         {"layer1": np.ones(2), "layer2": np.ones(2)},
         {"layer1": np.array([1.0, 3.0]), "layer2": np.array([10.0, 30.0])},
     )
@@ -115,16 +116,16 @@ def test_layer_ratio_by_hand():
 
 def test_the_cases_tell_every_catalogued_variant_apart():
     """Each wrong rule changes the path of some case (else the checker could not name it)."""
-    cases = networks._cases()
-    variants = [dict(rule=r) for _, r in networks.MATH_MISTAKES] + [
-        options for _, options in networks.STATE_MISTAKES
+    cases = optimizer_cases.cases()
+    variants = [dict(rule=r) for _, r in optimizer_cases.MATH_MISTAKES] + [
+        options for _, options in optimizer_cases.STATE_MISTAKES
     ]
     for options in variants:
         differs = []
         for case in cases:
             with np.errstate(all="ignore"):
-                wrong = networks.simulate(case, **options)
-            right = networks.simulate(case)
+                wrong = optimizer_cases.simulate(case, **options)
+            right = optimizer_cases.simulate(case)
             differs.append(
                 wrong is not None
                 and not all(
