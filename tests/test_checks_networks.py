@@ -5,47 +5,98 @@ optimizer is compared with torch.optim.RMSprop, the student-style optimizer with
 digits network, and the layer ratio with a hand computation.
 """
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
 from mistake_catalog import Wrong, assert_distinct, assert_named
 
-from rmslab import checks, train
-from rmslab.checks import _core, networks
-from rmslab.checks.networks import diagnosis, optimizer_cases
+# Exercise 1 is Lab 4's `rmsprop_step`: its right and wrong versions come from Lab 4's catalog
+from test_checks_rmsprop import (
+    rmsprop_step,
+    rmsprop_step_eps_inside,
+    step_old_average,
+    step_swapped_beta,
+    step_wrong_sign,
+)
 
-TASK = train.digits_mlp(depth=networks.DEPTH)
+from rmslab import checks, train
+from rmslab.checks import _core
+from rmslab.checks.networks import DEPTH, STEPS, diagnosis, optimizer_cases
+
+TASK = train.digits_mlp(depth=DEPTH)
 
 # ---------------------------------------------------------------- correct student answers
 
 
-def rmsprop_step(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
+#: How `step` reads a parameter into numpy, and how it writes the new value back.
+READS = {"p.numpy()": lambda p: p.numpy(), "p.detach().numpy()": lambda p: p.detach().numpy()}
+
+
+def rebind(p, x_new):
+    p = torch.from_numpy(x_new)  # noqa: F841 (the mistake: only the name changes)
+
+
+WRITES = {
+    "p.copy_": lambda p, x_new: p.copy_(torch.from_numpy(x_new)),
+    "p.data =": lambda p, x_new: setattr(p, "data", torch.from_numpy(x_new)),
+    "p.grad.copy_": lambda p, x_new: p.grad.copy_(torch.from_numpy(x_new)),
+    "p =": rebind,
+}
 
 
 class NumpyRMSprop(torch.optim.Optimizer):
+    """The lab's answer. Each class attribute is one choice made in writing it; a wrong
+    optimizer in the catalog below is this class with one choice changed (:func:`wrong`)."""
+
+    rule = staticmethod(rmsprop_step)  # the numpy step that `step` calls
+    no_grad = True  # `step` runs under torch.no_grad()
+    skips_missing_grad = True  # `if p.grad is None: continue`
+    keeps_v = "per parameter"  # in self.state[p]; or "shared" by all, or "nowhere"
+    lr_from = "group"  # group["lr"]; or "constructor"
+    read = "p.numpy()"  # a key of READS
+    write = "p.copy_"  # a key of WRITES
+    returns_in_loop = False  # a `return` after the first parameter
+
     def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
         super().__init__(params, dict(lr=lr, beta=beta, eps=eps))
 
-    @torch.no_grad()
     def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["v"] = np.zeros(p.shape)
-                x_new, state["v"] = self.rule(
-                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
-                )
-                p.copy_(torch.from_numpy(x_new))
+        with torch.no_grad() if self.no_grad else contextlib.nullcontext():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None and self.skips_missing_grad:
+                        continue
+                    lr = {"group": group, "constructor": self.defaults}[self.lr_from]["lr"]
+                    store = self.v_store(p)
+                    x_new, store["v"] = self.rule(
+                        READS[self.read](p),
+                        p.grad.numpy(),
+                        store.setdefault("v", np.zeros(p.shape)),
+                        lr,
+                        group["beta"],
+                        group["eps"],
+                    )
+                    WRITES[self.write](p, x_new)
+                    if self.returns_in_loop:
+                        return None
 
-    rule = staticmethod(rmsprop_step)
+    def v_store(self, p):
+        """Where v lives: the parameter's own state, one dict for all, or a new one each step."""
+        return {"per parameter": self.state[p], "shared": self.__dict__, "nowhere": {}}[
+            self.keeps_v
+        ]
 
 
-def train_with_yours(optimizer=NumpyRMSprop, steps=networks.STEPS, task=TASK, lr=1e-2):
+def wrong(**choices):
+    """NumpyRMSprop with some of its choices changed (a new ``rule`` is a plain function)."""
+    if "rule" in choices:
+        choices["rule"] = staticmethod(choices["rule"])
+    return type("WrongRMSprop", (NumpyRMSprop,), choices)
+
+
+def train_with_yours(optimizer=NumpyRMSprop, steps=STEPS, task=TASK, lr=1e-2):
     return train.fit(task, optimizer, steps, lr=lr)
 
 
@@ -79,18 +130,11 @@ def test_the_checker_reference_is_torch_rmsprop(case):
     """The path the checker expects is what torch.optim.RMSprop does on the same case."""
     case = optimizer_cases.cases()[case]
     params = optimizer_cases.leaf_tensors(case)
-    groups = [
-        dict({"params": [params[k] for k in group]}, **extra)
-        for group, extra in zip(case.groups, case.overrides or [{}], strict=True)
-    ]
+    groups = optimizer_cases.param_groups(case, params)
     opt = torch.optim.RMSprop(groups, lr=case.lr, alpha=case.beta, eps=case.eps)
     for expected in optimizer_cases.simulate(case):
         opt.zero_grad()
-        sum(
-            (torch.as_tensor(case.a[k], dtype=p.dtype) * p + case.c[k] * p**2 / 2).sum()
-            for k, p in params.items()
-            if k in case.a
-        ).backward()
+        optimizer_cases.loss(case, params).backward()
         opt.step()
         for k, p in params.items():
             tol = 1e-12 if case.dtype == "float64" else 1e-6
@@ -110,31 +154,27 @@ def test_layer_ratio_by_hand():
         {"layer1": np.ones(2), "layer2": np.ones(2)},
         {"layer1": np.array([1.0, 3.0]), "layer2": np.array([10.0, 30.0])},
     )
-    assert networks.layer_ratio(history) == pytest.approx(10.0, rel=1e-15)
-    assert layer_ratio(history) == networks.layer_ratio(history)
+    assert diagnosis.layer_ratio(history) == pytest.approx(10.0, rel=1e-15)
+    assert layer_ratio(history) == diagnosis.layer_ratio(history)
 
 
-def test_the_cases_tell_every_catalogued_variant_apart():
+@pytest.mark.parametrize("message, options", optimizer_cases.variants())
+def test_the_cases_tell_every_catalogued_variant_apart(message, options):
     """Each wrong rule changes the path of some case (else the checker could not name it)."""
-    cases = optimizer_cases.cases()
-    variants = [dict(rule=r) for _, r in optimizer_cases.MATH_MISTAKES] + [
-        options for _, options in optimizer_cases.STATE_MISTAKES
-    ]
-    for options in variants:
-        differs = []
-        for case in cases:
-            with np.errstate(all="ignore"):
-                wrong = optimizer_cases.simulate(case, **options)
-            right = optimizer_cases.simulate(case)
-            differs.append(
-                wrong is not None
-                and not all(
-                    np.allclose(a[k], b[k], rtol=1e-6)
-                    for a, b in zip(right, wrong, strict=True)
-                    for k in a
-                )
+    differs = []
+    for case in optimizer_cases.cases():
+        with np.errstate(all="ignore"):
+            wrong_path = optimizer_cases.simulate(case, **options)
+        right = optimizer_cases.simulate(case)
+        differs.append(
+            wrong_path is not None
+            and not all(
+                np.allclose(a[k], b[k], rtol=1e-6)
+                for a, b in zip(right, wrong_path, strict=True)
+                for k in a
             )
-        assert any(differs), options
+        )
+    assert any(differs), message
 
 
 def test_a_step_that_never_ends_is_stopped_and_named(monkeypatch):
@@ -156,10 +196,10 @@ def test_an_unfinished_exercise_further_down_is_named():
     def rmsprop_step(x, g, v, lr, beta, eps):
         raise NotImplementedError()
 
-    message = checks.check_rmsprop_optimizer(with_rule(rmsprop_step), quiet=True).message
+    message = checks.check_rmsprop_optimizer(wrong(rule=rmsprop_step), quiet=True).message
     assert "`step` calls `rmsprop_step`, which is not implemented yet" in message
     message = checks.check_digits_training(
-        lambda: quick_run(with_rule(rmsprop_step)), quiet=True
+        lambda: quick_run(wrong(rule=rmsprop_step)), quiet=True
     ).message
     assert "calls `rmsprop_step`, which is not implemented yet" in message
 
@@ -176,196 +216,23 @@ def test_an_unfinished_exercise_further_down_is_named():
 # ---------------------------------------------------------------- the catalog of mistakes
 
 
-def with_rule(rule):
-    return type("WrongRule", (NumpyRMSprop,), {"rule": staticmethod(rule)})
-
-
-def step_eps_inside(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - lr * g / np.sqrt(v_new + eps), v_new
-
-
 def step_not_squared(x, g, v, lr, beta, eps):
     v_new = beta * v + (1 - beta) * g
     return x - lr * g / (np.sqrt(v_new) + eps), v_new
 
 
-def step_swapped(x, g, v, lr, beta, eps):
-    v_new = (1 - beta) * v + beta * g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_old_average(x, g, v, lr, beta, eps):
-    return x - lr * g / (np.sqrt(v) + eps), beta * v + (1 - beta) * g**2
-
-
-def step_wrong_sign(x, g, v, lr, beta, eps):
+def step_scales_g_in_place(x, g, v, lr, beta, eps):
     v_new = beta * v + (1 - beta) * g**2
-    return x + lr * g / (np.sqrt(v_new) + eps), v_new
+    g /= np.sqrt(v_new) + eps  # g is p.grad.numpy(): this writes into p.grad
+    return x - lr * g, v_new
 
 
-class ForgetsState(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                v = np.zeros(p.shape)  # a fresh v at every step
-                x_new, v = rmsprop_step(
-                    p.numpy(), p.grad.numpy(), v, group["lr"], group["beta"], group["eps"]
-                )
-                p.copy_(torch.from_numpy(x_new))
+def init_without_defaults(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+    torch.optim.Optimizer.__init__(self, params, {})
 
 
-class SharedState(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if not hasattr(self, "v"):
-                    self.v = np.zeros(p.shape)  # one v for every parameter
-                x_new, self.v = rmsprop_step(
-                    p.numpy(), p.grad.numpy(), self.v, group["lr"], group["beta"], group["eps"]
-                )
-                p.copy_(torch.from_numpy(x_new))
-
-
-class ConstructorLr(NumpyRMSprop):
-    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
-        super().__init__(params, lr, beta, eps)
-        self.lr = lr
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["v"] = np.zeros(p.shape)
-                x_new, state["v"] = rmsprop_step(
-                    p.numpy(), p.grad.numpy(), state["v"], self.lr, group["beta"], group["eps"]
-                )
-                p.copy_(torch.from_numpy(x_new))
-
-
-def plain_step(self, write):
-    """The right loop, handing each parameter and its new value to ``write``; no no_grad."""
-    for group in self.param_groups:
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["v"] = np.zeros(p.shape)
-            x_new, state["v"] = rmsprop_step(
-                p.detach().numpy(),
-                p.grad.numpy(),
-                state["v"],
-                group["lr"],
-                group["beta"],
-                group["eps"],
-            )
-            write(p, x_new)
-
-
-class NoNoGradCopy(NumpyRMSprop):
-    def step(self, closure=None):  # no @torch.no_grad()
-        plain_step(self, lambda p, x_new: p.copy_(torch.from_numpy(x_new)))
-
-
-class NoNoGradNumpy(NumpyRMSprop):
-    def step(self, closure=None):  # no @torch.no_grad()
-        for group in self.param_groups:
-            for p in group["params"]:
-                state = self.state[p]
-                if not state:
-                    state["v"] = np.zeros(p.shape)
-                x_new, state["v"] = rmsprop_step(
-                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
-                )
-
-
-class GradNoneNotSkipped(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                state = self.state[p]
-                if not state:
-                    state["v"] = np.zeros(p.shape)
-                x_new, state["v"] = rmsprop_step(
-                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
-                )
-                p.copy_(torch.from_numpy(x_new))
-
-
-class NoDefaults(NumpyRMSprop):
-    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
-        torch.optim.Optimizer.__init__(self, params, {})
-
-
-class NoSuperInit(NumpyRMSprop):
-    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-8):
-        self.lr, self.beta, self.eps = lr, beta, eps
-
-
-class ReplacesData(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        plain_step(self, lambda p, x_new: setattr(p, "data", torch.from_numpy(x_new)))
-
-
-class WritesGrad(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        plain_step(self, lambda p, x_new: p.grad.copy_(torch.from_numpy(x_new)))
-
-
-class Rebinds(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        def write(p, x_new):
-            p = torch.from_numpy(x_new)  # noqa: F841 (the mistake: only the name changes)
-
-        plain_step(self, write)
-
-
-class ScalesGradInPlace(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["v"] = np.zeros(p.shape)
-                g = p.grad.numpy()
-                state["v"] = group["beta"] * state["v"] + (1 - group["beta"]) * g**2
-                g /= np.sqrt(state["v"]) + group["eps"]  # writes into p.grad
-                p.sub_(group["lr"] * torch.from_numpy(g))
-
-
-class ReturnInLoop(NumpyRMSprop):
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["v"] = np.zeros(p.shape)
-                x_new, state["v"] = rmsprop_step(
-                    p.numpy(), p.grad.numpy(), state["v"], group["lr"], group["beta"], group["eps"]
-                )
-                p.copy_(torch.from_numpy(x_new))
-                return None
+def init_without_super(self, params, lr=1e-2, beta=0.99, eps=1e-8):
+    self.lr, self.beta, self.eps = lr, beta, eps
 
 
 class NotAnOptimizer:
@@ -374,24 +241,48 @@ class NotAnOptimizer:
 
 
 OPTIMIZER_MISTAKES = [
-    ("eps inside the root", with_rule(step_eps_inside), "eps is inside the square root"),
-    ("forgot to square g", with_rule(step_not_squared), "averages g, not its square"),
-    ("beta and 1 - beta swapped", with_rule(step_swapped), "are swapped"),
-    ("divides by the old average", with_rule(step_old_average), "*old* average"),
-    ("wrong sign", with_rule(step_wrong_sign), "wrong sign"),
-    ("state not kept between steps", ForgetsState, "forgets v between steps"),
-    ("one state for all parameters", SharedState, "all parameters share one v"),
-    ("lr from the constructor, not the group", ConstructorLr, "with the constructor's lr"),
-    ("in-place update without no_grad", NoNoGradCopy, "while autograd was recording. Run"),
-    ("p.numpy() without no_grad", NoNoGradNumpy, "called `.numpy()` on a parameter"),
-    ("grad None not skipped", GradNoneNotSkipped, "`if p.grad is None: continue`"),
-    ("hyperparameters not in the defaults", NoDefaults, "looked up 'lr' in a parameter group"),
-    ("no super().__init__", NoSuperInit, "has no `param_groups`"),
-    ("p.data replaced by a float64 array", ReplacesData, "came out of `step` as float64"),
-    ("new values written into p.grad", WritesGrad, "you wrote the new values into `p.grad`"),
-    ("rebinds the name p", Rebinds, "only gives the name `p` a new tensor"),
-    ("in-place aliasing of p.grad", ScalesGradInPlace, "shares memory with the gradient"),
-    ("return inside the loop", ReturnInLoop, "only the first parameter moved"),
+    ("eps inside the root", wrong(rule=rmsprop_step_eps_inside), "eps is inside the square root"),
+    ("forgot to square g", wrong(rule=step_not_squared), "averages g, not its square"),
+    ("beta and 1 - beta swapped", wrong(rule=step_swapped_beta), "are swapped"),
+    ("divides by the old average", wrong(rule=step_old_average), "*old* average"),
+    ("wrong sign", wrong(rule=step_wrong_sign), "wrong sign"),
+    ("state not kept between steps", wrong(keeps_v="nowhere"), "forgets v between steps"),
+    ("one state for all parameters", wrong(keeps_v="shared"), "all parameters share one v"),
+    (
+        "lr from the constructor, not the group",
+        wrong(lr_from="constructor"),
+        "with the constructor's lr",
+    ),
+    (
+        "in-place update without no_grad",
+        wrong(no_grad=False, read="p.detach().numpy()"),
+        "while autograd was recording. Run",
+    ),
+    ("p.numpy() without no_grad", wrong(no_grad=False), "called `.numpy()` on a parameter"),
+    ("grad None not skipped", wrong(skips_missing_grad=False), "`if p.grad is None: continue`"),
+    (
+        "hyperparameters not in the defaults",
+        wrong(__init__=init_without_defaults),
+        "looked up 'lr' in a parameter group",
+    ),
+    ("no super().__init__", wrong(__init__=init_without_super), "has no `param_groups`"),
+    (
+        "p.data replaced by a float64 array",
+        wrong(write="p.data ="),
+        "came out of `step` as float64",
+    ),
+    (
+        "new values written into p.grad",
+        wrong(write="p.grad.copy_"),
+        "you wrote the new values into `p.grad`",
+    ),
+    ("rebinds the name p", wrong(write="p ="), "only gives the name `p` a new tensor"),
+    (
+        "in-place aliasing of p.grad",
+        wrong(rule=step_scales_g_in_place),
+        "shares memory with the gradient",
+    ),
+    ("return inside the loop", wrong(returns_in_loop=True), "only the first parameter moved"),
     ("not an Optimizer subclass", NotAnOptimizer, "not a torch.optim.Optimizer"),
 ]
 
@@ -406,11 +297,11 @@ TRAINING_MISTAKES = [
     ("default depth 6", lambda: quick_run(task=train.digits_mlp()), "the default depth is 6"),
     (
         "ReLU network",
-        lambda: quick_run(task=train.digits_mlp(depth=networks.DEPTH, activation="relu")),
+        lambda: quick_run(task=train.digits_mlp(depth=DEPTH, activation="relu")),
         "has no sigmoid units",
     ),
-    ("too many steps", lambda: quick_run(steps=networks.STEPS + 1, lr=1e-4), "stay within"),
-    ("an optimizer that gives NaN", lambda: quick_run(with_rule(step_not_squared)), "diverged"),
+    ("too many steps", lambda: quick_run(steps=STEPS + 1, lr=1e-4), "stay within"),
+    ("an optimizer that gives NaN", lambda: quick_run(wrong(rule=step_not_squared)), "diverged"),
     ("lr far too large", lambda: train_with_yours(lr=0.1), "too large"),
     ("lr far too small", lambda: train_with_yours(lr=1e-4), "chance level"),
     ("lr somewhat too small", lambda: train_with_yours(lr=1e-3), "too slowly"),

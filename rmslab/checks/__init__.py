@@ -11,7 +11,7 @@ the hidden tests grade with a fresh copy of the checkers (:mod:`~rmslab.checks.g
 One module per lab: :mod:`~rmslab.checks.gradient_descent` (Lab 1),
 :mod:`~rmslab.checks.momentum` (Lab 2), :mod:`~rmslab.checks.adagrad` (Lab 3),
 :mod:`~rmslab.checks.rmsprop` (Lab 4), :mod:`~rmslab.checks.adam` (Lab 5) and
-:mod:`~rmslab.checks.networks` (Lab 6).
+:mod:`~rmslab.checks.networks` (Lab 6, a package with a module per exercise).
 """
 
 from rmslab.checks._core import CheckResult, passed
