@@ -1,4 +1,4 @@
-"""Tests for rmslab.measure: step lengths, first index below a tolerance, driven paths."""
+"""Tests for rmslab.measure: steps, first and settling indices, rates, driven paths, tuning."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,14 @@ import pytest
 from rmslab import optim, problems
 from rmslab.measure import (
     best_on_grid,
+    convergence_rate,
+    coordinate_steps,
+    first_above,
     first_below,
     gradient_path,
+    gradient_steps,
+    seed_average,
+    settles_below,
     step_lengths,
     tail_gaps,
     torch_path,
@@ -37,6 +43,95 @@ def test_step_lengths_of_a_single_point_are_empty_and_a_scalar_is_refused():
     assert step_lengths([[1.0, 2.0]]).shape == (0,)
     with pytest.raises(ValueError, match=r"^path must have shape \(T\+1, \.\.\.\)"):
         step_lengths(3.0)
+
+
+def test_coordinate_steps_are_signed_per_coordinate_and_follow_gd_closed_form():
+    path = np.array([[0.0, 0.0], [3.0, -4.0], [1.0, -4.0]])
+    np.testing.assert_array_equal(coordinate_steps(path), [[-3.0, 4.0], [2.0, 0.0]])
+    # GD on L/2 x^2 from 1: x_t = (1 - lr L)^t, so x_t - x_{t+1} = lr L (1 - lr L)^t.
+    trajectory = run(optim.gd(lr=0.3), problems.quadratic_1d(L=2.0), steps=20)
+    np.testing.assert_allclose(
+        coordinate_steps(trajectory)[:, 0], 0.6 * 0.4 ** np.arange(20), rtol=1e-12
+    )
+    np.testing.assert_allclose(np.abs(coordinate_steps(trajectory))[:, 0], step_lengths(trajectory))
+    with pytest.raises(ValueError, match=r"^path must have shape \(T\+1, \.\.\.\)"):
+        coordinate_steps(3.0)
+
+
+def test_gradient_steps_are_lr_times_g_for_gd_and_the_rmsprop_closed_form():
+    gradients = np.array([[1.0, -2.0], [0.5, 0.0], [-3.0, 4.0]])
+    np.testing.assert_allclose(gradient_steps(optim.gd(lr=0.1), gradients), 0.1 * gradients)
+    # RMSProp from v_0 = 0 under a constant g > 0: the step is lr / sqrt(1 - beta^t), downhill.
+    steps = gradient_steps(optim.rmsprop(lr=1.0, beta=0.9, eps=0.0), np.full((30, 1), 7.0))
+    t = np.arange(1, 31)
+    np.testing.assert_allclose(steps[:, 0], 1 / np.sqrt(1 - 0.9**t), rtol=1e-12)
+    shifted = gradient_steps(optim.gd(lr=0.1), gradients, x0=[5.0, 5.0])
+    np.testing.assert_allclose(shifted, 0.1 * gradients)  # the start does not change GD's steps
+
+
+def test_first_above_is_strict_and_returns_none_when_never_above():
+    values = np.array([0.1, 0.5, 1.0, 2.0, 0.0])
+    assert first_above(values, 1.0) == 3  # 1.0 itself is not above 1.0
+    assert first_above(values, 0.9999999) == 2
+    assert first_above(values, 5.0) is None
+    assert first_above([np.nan, 3.0], 1.0) == 1
+    with pytest.raises(ValueError, match=r"^values must be 1-D, got shape \(1, 1\)$"):
+        first_above([[1.0]], 0.0)
+    with pytest.raises(ValueError, match="^level must be a number, got nan$"):
+        first_above([1.0], np.nan)
+
+
+def test_settles_below_ignores_a_dip_that_comes_back_up():
+    values = np.array([5.0, 0.1, 3.0, 0.2, 0.1])
+    assert first_below(values, 1.0) == 1 and settles_below(values, 1.0) == 3
+    assert settles_below(values, 10.0) == 0  # below from the start
+    assert settles_below([0.1, 2.0], 1.0) is None  # the last value is not below
+    assert settles_below([0.1, np.nan], 1.0) is None  # NaN is not below
+    assert settles_below([2.0, 1.0, 0.5], 1.0) == 2  # 1.0 itself is not below 1.0
+
+
+def test_settles_below_counts_the_steps_of_an_oscillating_gd_run():
+    # GD with lr = 1.5 on x^2/2 from 1: x_t = (-0.5)^t, |x_t| < 1e-6 from t = 20 on
+    # (0.5^19 = 1.9e-6, 0.5^20 = 9.5e-7); the signed iterate is below 1e-6 at every odd t.
+    xs = run(optim.gd(lr=1.5), problems.quadratic_1d(), steps=40).xs[:, 0]
+    by_hand = max(t for t in range(41) if abs(xs[t]) >= 1e-6) + 1
+    assert settles_below(np.abs(xs), 1e-6) == by_hand == 20
+    assert first_below(xs, 1e-6) == 1 and settles_below(xs, 1e-6) == by_hand - 1
+    with pytest.raises(ValueError, match="^tol must be a number, got nan$"):
+        settles_below([1.0], np.nan)
+
+
+def test_convergence_rate_of_gd_is_its_closed_form_factor():
+    # GD with lr = 2/(L + mu) on the curvatures (1, 1/kappa): both coordinates shrink by
+    # (kappa - 1)/(kappa + 1) in size at every step, until rounding error takes over.
+    kappa = 10.0
+    q = problems.scaled_quadratic([1.0, 1 / kappa])
+    xs = run(optim.gd(lr=2 / (1 + 1 / kappa)), q, steps=400).xs
+    distance = np.linalg.norm(xs, axis=-1)
+    expected = (kappa - 1) / (kappa + 1)
+    assert distance[-1] < 1e-12 * distance[0]  # the run reaches the floor: the default stops
+    np.testing.assert_allclose(convergence_rate(distance), expected, rtol=1e-9)
+    np.testing.assert_allclose(convergence_rate(distance, first=5, last=60), expected, rtol=1e-9)
+
+
+def test_convergence_rate_stops_at_the_floor_and_can_divide_by_t():
+    t = np.arange(80)
+    rounding_tail = np.where(t <= 39, 0.5**t, 1e-13)  # 0.5^39 = 1.8e-12 > 1e-12 > 0.5^40
+    assert convergence_rate(rounding_tail) == pytest.approx(0.5, rel=1e-12)
+    assert convergence_rate(rounding_tail, last=79) > 0.9  # past the floor: not the method
+    double_root = np.where(t == 0, 1.0, t * 0.9**t)  # d_t = t rho^t
+    assert convergence_rate(double_root, divide_by_t=True) == pytest.approx(0.9, rel=1e-12)
+    assert convergence_rate(double_root) > 0.9  # the plain average is slower
+    for kwargs, message in (
+        ({"first": 10, "last": 10}, r"^first and last must satisfy first < last <= 79"),
+        ({"first": 5, "last": 80}, r"^first and last must satisfy first < last <= 79"),
+        ({"first": 0, "divide_by_t": True}, r"^first must be >= 1 with divide_by_t"),
+        ({"first": -1}, r"^first must be an integer >= 0, got -1$"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            convergence_rate(double_root, **kwargs)
+    with pytest.raises(ValueError, match=r"^distances must be 1-D with at least 2 entries"):
+        convergence_rate([[1.0, 0.5]])
 
 
 def test_first_below_is_strict_and_returns_none_when_never_below():
@@ -119,6 +214,40 @@ def test_tail_gaps_keep_the_final_gap_after_early_convergence():
     single = run(optim.gd(lr=0.5), problems.quadratic_1d(), steps=stop)
     padded = np.r_[single.gaps[1:], np.full(40 - stop, single.gaps[-1])]
     np.testing.assert_allclose(tail_gaps(result), [padded.mean()], rtol=1e-12)
+
+
+def test_tail_gaps_until_score_a_sweep_as_if_it_had_stopped_there():
+    # GD on x^2/2 from 1, lr = 2.5: |x_t| = 1.5^t, the loss passes 1e6 at t = 18, so a sweep of
+    # 30 steps diverges, one of 10 steps does not.
+    grid = {"lr": [0.5, 1.0, 2.5]}
+    long = sweep(optim.gd, problems.quadratic_1d(), grid, steps=30)
+    short = sweep(optim.gd, problems.quadratic_1d(), grid, steps=10)
+    assert long.diverged[2] and not short.diverged[2]
+    np.testing.assert_array_equal(tail_gaps(long, until=10), tail_gaps(short))
+    np.testing.assert_array_equal(tail_gaps(long, last=4, until=10), tail_gaps(short, last=4))
+    by_hand = 0.5 * 2.25 ** np.arange(1, 11)
+    np.testing.assert_allclose(tail_gaps(long, until=10)[2], by_hand.mean(), rtol=1e-12)
+    assert tail_gaps(long, until=20)[2] == np.inf
+    with pytest.raises(ValueError, match=r"^until must be an integer in \[1, 30\], got 31$"):
+        tail_gaps(long, until=31)
+    with pytest.raises(ValueError, match=r"^last must be an integer in \[1, 10\], got 11$"):
+        tail_gaps(long, last=11, until=10)
+
+
+def test_seed_average_matches_separate_runs_and_keeps_inf():
+    noisy = problems.noisy(problems.quadratic(kappa=10.0), sigma=0.5)
+    lrs, seeds = [0.01, 0.05], (0, 1, 2)
+    result = sweep(optim.gd, noisy, {"lr": lrs}, seeds=seeds, steps=50)
+    finals = np.array(
+        [[run(optim.gd(lr=lr), noisy, steps=50, seed=s).gaps[-1] for s in seeds] for lr in lrs]
+    )
+    np.testing.assert_allclose(seed_average(result, result.final_gaps), finals.mean(axis=1))
+    geometric = np.exp(np.log(finals).mean(axis=1))
+    np.testing.assert_allclose(seed_average(result, result.final_gaps, geometric=True), geometric)
+    scores = result.final_gaps.copy()
+    scores[1] = np.inf  # one seed of the first learning rate
+    averaged = seed_average(result, scores, geometric=True)
+    assert averaged[0] == np.inf and np.isfinite(averaged[1])
 
 
 def test_best_on_grid_averages_seeds_like_separate_runs():
