@@ -1,7 +1,8 @@
 """torch's own generic optimizer tests, run against every rmslab.torch class.
 
 Each rmslab class is driven by torch's ``OptimizerInfo`` for the torch class it copies
-(``torch.testing._internal.common_optimizers.optim_db``, torch 2.13): its configurations
+(``torch.testing._internal.common_optimizers.optim_db``, torch 2.13; ``REGISTRY`` pairs
+them, ``Momentum`` with ``SGD``, whose configs without momentum run too): its configurations
 (``optim_inputs_func(device="cpu")``, and ``_get_optim_inputs_including_global_cliquey_kwargs``
 where torch's test adds ``foreach``/``differentiable``), its bad inputs
 (``optim_error_inputs_func("cpu", torch.float32)``, which include the ones every optimizer
@@ -27,10 +28,11 @@ test_param_groups_lr, test_step_is_noop_when_params_have_no_grad,
 test_step_is_noop_for_zero_grads, test_optimizer_can_be_printed,
 test_state_dict_deterministic, test_can_load_older_state_dict,
 test_can_load_from_to_named_state_dict, test_save_load_equality_with_weights_only,
-test_load_nontensor_step, test_state_dict_pre_hook / _post_hook / _pre_post_hook,
-test_load_state_dict_pre_hook_and_prepend, test_load_state_dict_post_hook,
-test_load_state_dict_pre_post_hook, test_step_pre_hook, test_step_post_hook,
-test_step_all_hooks, test_deepcopy_copies_all_public_attrs, test_non_empty_state and
+test_load_nontensor_step, test_state_dict_pre_hook / _post_hook / _pre_post_hook (one
+test, ``test_state_dict_pre_and_post_hooks``), test_load_state_dict_pre_hook_and_prepend /
+_post_hook / _pre_post_hook (``test_load_state_dict_hooks``), test_step_pre_hook and
+test_step_post_hook (``test_step_pre_and_post_hooks``), test_step_all_hooks,
+test_deepcopy_copies_all_public_attrs, test_non_empty_state and
 test_optim_infos_do_not_specify_global_cliquey_kwargs (the premise of the added foreach
 configs). Beyond torch: every config matches the torch class itself (real and complex), a
 ``load_state_dict`` pre-hook's dict is what gets loaded for float16/bfloat16 parameters, and

@@ -25,6 +25,10 @@ Deliberate differences from torch.optim:
   0/0 = NaN on the first step (the tests reproduce this). There is no float32 master copy
   of the parameter, so an update smaller than half a unit in the last place of the fp16/bf16
   value still rounds away (keep float32 parameters for that, or use autocast).
+* step sizes are computed in float64, a tensor ``lr`` read as a number (``lr.item()``).
+  torch computes Adam's step size and Adagrad's decayed lr ``lr / (1 + (t - 1) * lr_decay)``
+  in the dtype of a tensor ``lr``, and Adam's with ``differentiable=True`` from its float32
+  step counter, so there the two differ by float32 rounding of the step size.
 * ``Adagrad`` fills each parameter group's ``sum`` with that group's
   ``initial_accumulator_value`` (torch uses the constructor's value for every group).
 * bad arguments raise ``ValueError`` naming the argument, the value and the allowed range,
