@@ -190,6 +190,29 @@ def test_a_step_that_never_ends_is_stopped_and_named(monkeypatch):
     assert "One pass over `self.param_groups`" in message
 
 
+def boom(*args):
+    raise ZeroDivisionError("boom")
+
+
+#: (check, student function, what the message must say): an exception no check knows better
+#: is quoted with the name of the function that raised it.
+UNKNOWN_ERRORS = [
+    ("check_rmsprop_optimizer", boom, "`boom` raised ZeroDivisionError: boom. Read the error"),
+    ("check_rmsprop_optimizer", wrong(rule=boom), "`step` raised ZeroDivisionError: boom."),
+    ("check_digits_training", boom, "`boom` raised ZeroDivisionError: boom."),
+    ("check_torch_rmsprop_factory", boom, "`boom` raised ZeroDivisionError: boom."),
+    ("check_layer_ratio", boom, "`boom` raised ZeroDivisionError: boom."),
+    ("check_stall_explanation", boom, "`boom` raised ZeroDivisionError: boom."),
+]
+
+
+@pytest.mark.parametrize("check, fn, says", UNKNOWN_ERRORS)
+def test_an_unknown_exception_is_quoted(check, fn, says):
+    result = getattr(checks, check)(fn, quiet=True)
+    assert not result.passed
+    assert says in result.message
+
+
 def test_an_unfinished_exercise_further_down_is_named():
     """The optimizer is written, but the rmsprop_step it calls is still the stub."""
 
