@@ -22,7 +22,3 @@ def pytest_collection_modifyitems(items):
         short_id = item.nodeid.rsplit("/", 1)[-1]
         if item.module.__name__ in SLOW_MODULES or short_id.split("[")[0] in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
-        if item.module.__name__ in SLOW_MODULES:
-            # One worker per module under `--dist loadgroup`: its module fixture (the nbgrader
-            # course) is built once, not once per worker.
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

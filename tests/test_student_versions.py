@@ -1,9 +1,9 @@
 """The student versions of the labs (nbgrader): nothing leaks, they run, they grade right.
 
-One nbgrader course directory is made for the whole module: `generate_assignment` writes the
-student versions exactly as `make student` does, then one `nbgrader autograde` run grades a
-solved and an unsolved copy of every lab. Needs nbgrader (requirements-instructor.txt, which
-`make test` installs).
+One nbgrader course directory is made per test worker: `generate_assignment` writes the
+student versions exactly as `make student` does, then one `nbgrader autograde` run per lab
+grades a solved, an unsolved, a cheating and a raising copy of it. Needs nbgrader
+(requirements-instructor.txt, which `make test` installs).
 """
 
 import subprocess
@@ -152,50 +152,47 @@ def points_lost_when_the_last_solution_raises(instructor):
     return check.metadata["nbgrader"]["points"]
 
 
-def test_autograde_gives_full_marks_only_to_real_solutions(course):
+@pytest.mark.parametrize("lab", LABS, ids=IDS)
+def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
     """Solved: full marks. Unsolved: 0. Checkers replaced by a solution cell: still 0. A
-    solution cell that raises: 0 for its exercise only, and no other cell raises."""
+    solution cell that raises: 0 for its exercise only, and no other cell raises.
+
+    One `nbgrader autograde` run per lab, so that the labs are graded on both test workers."""
     course_dir, _ = course
-    for lab in LABS:
-        student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
-        solved = sv.solved_copy(student, nbformat.read(lab, 4))
-        copies = {
-            "solved": solved,
-            "unsolved": student,
-            "cheater": cheating_copy(student),
-            "raiser": raising_copy(solved),
-        }
-        for who, nb in copies.items():
-            target = course_dir / "submitted" / who / sv.assignment_id(lab)
-            target.mkdir(parents=True)
-            nbformat.write(nb, target / lab.name)
-    sv.nbgrader(course_dir, "autograde", "lab*")  # raises on any nbgrader error
+    student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
+    solved = sv.solved_copy(student, nbformat.read(lab, 4))
+    copies = {
+        "solved": solved,
+        "unsolved": student,
+        "cheater": cheating_copy(student),
+        "raiser": raising_copy(solved),
+    }
+    for who, nb in copies.items():
+        target = course_dir / "submitted" / who / sv.assignment_id(lab)
+        target.mkdir(parents=True)
+        nbformat.write(nb, target / lab.name)
+    sv.nbgrader(course_dir, "autograde", sv.assignment_id(lab))  # raises on any nbgrader error
 
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        for lab in LABS:
-            score = {
-                who: gradebook.find_submission(sv.assignment_id(lab), who)
-                for who in ("solved", "unsolved", "cheater", "raiser")
-            }
-            assert score["solved"].max_score >= 4
-            assert score["solved"].score == score["solved"].max_score, lab.name
-            assert score["unsolved"].score == 0, lab.name
-            assert score["cheater"].score == 0, f"{lab.name}: replaced checkers earned points"
-            if lab in MY_LABS:
-                lost = points_lost_when_the_last_solution_raises(nbformat.read(lab, 4))
-                assert score["raiser"].score == score["solved"].max_score - lost, lab.name
-    for lab in LABS:
-        graded = course_dir / "autograded" / "solved" / sv.assignment_id(lab) / lab.name
+        score = {who: gradebook.find_submission(sv.assignment_id(lab), who).score for who in copies}
+        full = gradebook.find_submission(sv.assignment_id(lab), "solved").max_score
+    assert full >= 4
+    assert score["solved"] == full
+    assert score["unsolved"] == 0
+    assert score["cheater"] == 0, "replaced checkers earned points"
+    lost = points_lost_when_the_last_solution_raises(nbformat.read(lab, 4))
+    assert score["raiser"] == full - lost
+    graded = course_dir / "autograded" / "solved" / sv.assignment_id(lab) / lab.name
+    for cell in nbformat.read(graded, 4).cells:
+        assert not errors(cell), f"solved copy raised in {cell.source[:80]}"
+    for who in ("unsolved", "raiser"):
+        graded = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name
         for cell in nbformat.read(graded, 4).cells:
-            assert not errors(cell), f"{lab.name}: solved copy raised in {cell.source[:80]}"
-        for who in ("unsolved", "raiser") if lab in MY_LABS else ("unsolved",):
-            graded = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name
-            for cell in nbformat.read(graded, 4).cells:
-                grade_or_solution = cell.metadata.get("nbgrader", {})
-                if not (grade_or_solution.get("grade") or grade_or_solution.get("solution")):
-                    assert not errors(cell), f"{lab.name}: {who} copy raised in {cell.source[:80]}"
+            grade_or_solution = cell.metadata.get("nbgrader", {})
+            if not (grade_or_solution.get("grade") or grade_or_solution.get("solution")):
+                assert not errors(cell), f"{who} copy raised in {cell.source[:80]}"
 
 
 def nbgrader_validate(nb, tmp_path) -> str:
@@ -245,24 +242,12 @@ def test_run_all_with_a_skipped_exercise_uses_the_reference_and_says_so(course, 
     assert all(t.count("uses the reference") == 1 for t in said)
 
 
-def test_the_public_lab_pages_show_no_solution_markers_and_true_tolerances(tmp_path):
-    """Issue 12, T9: Lab 5's diff printed nbgrader's markers on the public (instructor) page;
-    Lab 4 promised agreement to 1e-6 where it measures rounding error."""
-    lab4, lab5 = (next(lab for lab in LABS if lab.name.startswith(n)) for n in ("04", "05"))
+def test_lab_4_promises_agreement_to_rounding_error_not_to_1e_6():
+    """Issue 12, T9: Lab 4 promised agreement to 1e-6 where it measures rounding error. (What
+    the built pages of labs 4 and 5 print is checked in tests/browser/test_pages.py.)"""
+    lab4 = next(lab for lab in LABS if lab.name.startswith("04"))
     intro = " ".join(nbformat.read(lab4, 4).cells[0].source.split())
     assert "10^{-6}" not in intro and "rounding error" in intro
-    for lab in (lab4, lab5):
-        nb = nbformat.read(lab, 4)
-        NotebookClient(
-            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        ).execute()
-        printed = "".join(text(cell) for cell in nb.cells)
-        assert "### BEGIN" not in printed and "### END" not in printed, lab.name
-        if lab == lab4:
-            gap = float(printed.split("largest difference over 200 steps: ")[1].split()[0])
-            assert gap < 1e-12
-        else:
-            assert "+    m_new = ema(m, g, beta1)" in printed  # the diff is there
 
 
 def test_the_student_book_leaves_out_the_instructor_pages():

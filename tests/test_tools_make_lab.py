@@ -6,6 +6,7 @@ so the test never installs anything.
 """
 
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,10 +22,8 @@ pytest.importorskip("nbgrader", reason="make lab writes the student versions wit
 pytestmark = pytest.mark.slow  # nbgrader generates every lab twice (about a minute)
 
 
-@pytest.fixture(scope="module")
-def opened(tmp_path_factory):
-    """(the folder `make lab` opens, the notebooks in it)."""
-    lab_dir = tmp_path_factory.mktemp("lab")
+def make_lab(lab_dir: Path) -> str:
+    """Run `make lab LAB_DIR=lab_dir JUPYTER=echo`; return the command it would have run."""
     old_stamps = [arg for stamp in STAMPS for arg in ("-o", stamp)]
     done = subprocess.run(
         ["make", "--no-print-directory", *old_stamps, "lab", "JUPYTER=echo", f"LAB_DIR={lab_dir}"],
@@ -34,7 +33,13 @@ def opened(tmp_path_factory):
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    opened_line = done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def opened(tmp_path_factory):
+    """(the folder `make lab` opens, the notebooks in it)."""
+    opened_line = make_lab(tmp_path_factory.mktemp("lab"))
     command, folder = shlex.split(opened_line)
     assert command == "lab", f"make lab ran `{opened_line}`, not `jupyter lab FOLDER`"
     return Path(folder), sorted(Path(folder).glob("*.ipynb"))
@@ -64,29 +69,17 @@ def test_the_opened_lab_has_no_solution_and_no_hidden_test(opened, lab):
     assert len(stubs) >= len([c for c in solutions if c.cell_type == "code"]) > 0
 
 
-def test_make_lab_keeps_the_learners_work(opened):
-    """A second `make lab` leaves an answered lab alone and restores a deleted one."""
-    folder, notebooks = opened
+def test_make_lab_keeps_the_learners_work(opened, tmp_path):
+    """A second `make lab` leaves an answered lab alone and restores a deleted one (in a copy
+    of the opened folder: the other tests see the labs as `make lab` first wrote them)."""
+    folder = tmp_path / "labs"
+    shutil.copytree(opened[0], folder)
+    notebooks = sorted(folder.glob("*.ipynb"))
     answered, deleted = notebooks[0], notebooks[1]
     answered.write_text(answered.read_text().replace("NotImplementedError", "MyAnswer"))
     mine = answered.read_text()
     expected = deleted.read_text()
     deleted.unlink()
-    old_stamps = [arg for stamp in STAMPS for arg in ("-o", stamp)]
-    done = subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            *old_stamps,
-            "lab",
-            "JUPYTER=echo",
-            f"LAB_DIR={folder.parent}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    make_lab(tmp_path)
     assert answered.read_text() == mine
     assert deleted.read_text() == expected

@@ -48,10 +48,10 @@ def nbgrader_config(course_dir: Path) -> str:
     )
 
 
-def make_course(course_dir: Path) -> Path:
-    """An nbgrader course directory with every lab as an assignment in `source/`."""
+def make_course(course_dir: Path, labs: list[Path] | None = None) -> Path:
+    """An nbgrader course directory with each lab (default: all) an assignment in `source/`."""
     course_dir = Path(course_dir).resolve()
-    for lab in lab_paths():
+    for lab in lab_paths() if labs is None else labs:
         target = course_dir / "source" / assignment_id(lab)
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(lab, target / lab.name)
@@ -80,10 +80,15 @@ def nbgrader(course_dir: Path, *args: str) -> str:
     return log
 
 
-def generate(course_dir: Path) -> dict[Path, Path]:
-    """Run `nbgrader generate_assignment` on every lab; map each lab to its student version."""
+def generate(course_dir: Path, labs: list[Path] | None = None) -> dict[Path, Path]:
+    """Run `nbgrader generate_assignment` on each lab (default: every lab) in one call; map
+    each lab to its student version."""
+    labs = lab_paths() if labs is None else labs
+    if not labs:
+        return {}
+    course_dir = make_course(course_dir, labs)
     nbgrader(course_dir, "generate_assignment", "lab*", "--force")
-    return {lab: course_dir / "release" / assignment_id(lab) / lab.name for lab in lab_paths()}
+    return {lab: course_dir / "release" / assignment_id(lab) / lab.name for lab in labs}
 
 
 def for_students(nb):
@@ -106,22 +111,20 @@ def student_notebooks(
     The nbgrader course directory is temporary unless ``course_dir`` is given (the autograde
     test keeps it: its gradebook knows the assignments). ``out_dir`` must lie outside the
     course's sources or under its ``_build/`` (`rmslab.course.output`). The folder is replaced,
-    unless ``keep_existing``: then a lab already there (a learner's work) is left as it is.
+    unless ``keep_existing``: then a lab already there (a learner's work) is left as it is, and
+    nbgrader runs only on the labs that are missing.
     """
     if keep_existing:
         out = checked_output(Path(out_dir) / "labs")
         out.mkdir(parents=True, exist_ok=True)
     else:
         out = fresh_folder(Path(out_dir) / "labs")
+    missing = [lab for lab in lab_paths() if not (keep_existing and (out / lab.name).exists())]
     with tempfile.TemporaryDirectory() as tmp:
-        released = generate(make_course(Path(course_dir or tmp)))
-        written = []
-        for lab, release in released.items():
-            if not (keep_existing and (out / lab.name).exists()):
-                nb = for_students(nbformat.read(release, as_version=4))
-                nbformat.write(nb, out / lab.name)
-            written.append(out / lab.name)
-    return written
+        for release in generate(Path(course_dir or tmp), missing).values():
+            nb = for_students(nbformat.read(release, as_version=4))
+            nbformat.write(nb, out / release.name)
+    return [out / lab.name for lab in lab_paths()]
 
 
 def regions(source: str, markers: tuple[str, str]) -> tuple[list[str], list[str]]:
