@@ -15,13 +15,13 @@ export OMP_NUM_THREADS := 1
 LINTED  := rmslab tests _ext tools $(NOTEBOOKS)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install book test check lint browser student book-student lab sync-url clean
+.PHONY: help install book test unit book-from-cache check lint browser student book-student lab sync-url clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (creates .venv on first use)"
 	@echo "make check  the fast loop: lint and the unit tests not marked slow (under 90 s)"
-	@echo "make test   lint, all unit tests, student versions, strict book build (runs every"
-	@echo "            notebook once, cached), browser tests"
+	@echo "make test   lint; all unit tests beside the strict book build (runs every notebook"
+	@echo "            once, cached); browser tests of the built book"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make install  the learner's environment only (requirements.txt, torch CPU)"
 	@echo "make lab    open the student versions of the labs in JupyterLab"
@@ -30,27 +30,35 @@ help:
 	@echo "make clean  remove build outputs (keeps .venv)"
 
 # PyTorch's CPU wheel index: on Linux requirements.txt pins torch's CPU build (`+cpu`), which is
-# there and not on PyPI, so no route can fetch PyPI's CUDA build. Only the torch line is looked up
-# there (where the index is unreachable, pip says so and uses what it finds elsewhere).
+# there and not on PyPI, so no route can fetch PyPI's CUDA build. Only torch itself is looked up
+# there (`--no-deps`: its dependencies come from PyPI with the rest); where the index is
+# unreachable, pip says so once (`--retries 1`) and uses what it finds elsewhere.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
-PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# --no-compile: Python compiles a module when it is first imported (a small part of the 13,000
+# files installed), instead of pip compiling every file at install time.
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
+TORCH_FIRST = test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	grep -E '^torch==' requirements.txt \
+	| xargs -d '\n' $(PIP) --no-deps --retries 1 --extra-index-url $(TORCH_INDEX)
 
 # The learner's environment (requirements.txt): what `make install` gives a learner.
 $(LEARNER_STAMP): requirements.txt pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	grep -E '^torch==' requirements.txt | xargs -d '\n' $(PIP) --extra-index-url $(TORCH_INDEX)
+	$(TORCH_FIRST)
 	$(PIP) -r requirements.txt
 	@touch $@
 
 # Instructor tools (nbgrader, requirements-instructor.txt) on top of the learner's pins.
-$(INSTRUCTOR_STAMP): $(LEARNER_STAMP) requirements-instructor.txt
+$(INSTRUCTOR_STAMP): requirements.txt requirements-instructor.txt pyproject.toml
+	$(TORCH_FIRST)
 	$(PIP) -r requirements-instructor.txt
-	@touch $@
+	@touch $(LEARNER_STAMP) $@
 
-# Everything that builds and tests the book (requirements-dev.txt) on top of both.
-$(STAMP): $(INSTRUCTOR_STAMP) requirements-dev.txt
+# Everything that builds and tests the book (requirements-dev.txt includes the other two): one
+# pip run resolves and installs it all.
+$(STAMP): requirements.txt requirements-instructor.txt requirements-dev.txt pyproject.toml
+	$(TORCH_FIRST)
 	$(PIP) -r requirements-dev.txt
-	@touch $@
+	@touch $(LEARNER_STAMP) $(INSTRUCTOR_STAMP) $@
 
 install: $(LEARNER_STAMP)
 
@@ -59,28 +67,35 @@ book: $(STAMP)
 	@echo ""
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html"
 
+# make test: lint; then the unit tests and the strict book build side by side (two jobs: the
+# book build executes its notebooks one at a time, so alone it would leave a core idle); then
+# the browser tests of the built book. Each job's output is printed when it ends.
+test: $(STAMP)
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit book-from-cache
+	$(MAKE) --no-print-directory browser
+
+# All unit tests (tests/, without the browser tests), on two workers; `--dist worksteal` moves
+# queued tests to the worker that runs dry, since a few nbgrader tests take far longer than the rest.
+unit: $(STAMP)
+	$(PY) -m pytest tests --ignore=tests/browser -n 2 --dist worksteal
+
 # Every notebook runs once: in the strict book build, which fails on any cell error
 # (_config.yml: allow_errors false; -W turns the execution warning into an error) and caches
 # each execution in _build/.jupyter_cache, so an unchanged notebook is not run again.
 # jupyter-cache keys a run on the notebook's code only, so the cache is dropped whenever the
 # package or the pins change (CACHE_KEY): a notebook is never passed on a stale run.
 # One notebook by hand: .venv/bin/python -m pytest --nbval-lax --nbval-current-env NOTEBOOK
-# --dist loadgroup: the tests of one xdist_group (e.g. those sharing the nbgrader build) run on
-# one worker, so a module fixture is built once instead of once per worker.
 CACHE_KEY = $(shell find rmslab -name '*.py' | sort | xargs cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
-test: $(STAMP) $(INSTRUCTOR_STAMP)
-	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest tests --ignore=tests/browser -n 2 --dist loadgroup
-	$(MAKE) --no-print-directory student
+book-from-cache: $(STAMP)
 	@mkdir -p _build
 	@if [ "$$(cat _build/.jupyter_cache_key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
 	  rm -rf _build/.jupyter_cache; echo "$(CACHE_KEY)" > _build/.jupyter_cache_key; fi
 	$(MAKE) --no-print-directory book
-	$(MAKE) --no-print-directory browser
 
 # The fast loop: lint, then the unit tests not marked slow. `pytest --lf` reruns the last
 # failures; `pytest -m slow` runs only the slow ones.
-check: $(STAMP) $(INSTRUCTOR_STAMP)
+check: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest tests --ignore=tests/browser -n 2 -q -m "not slow"
 
@@ -89,9 +104,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(LINTED)
 
 # The built book in headless Chromium, served from 127.0.0.1 with every other host blocked.
-# Screenshots go to _build/screenshots. Needs `make book` first (`make test` does it).
+# Screenshots go to _build/screenshots. Needs `make book` first (`make test` does it). Two workers;
+# all the tests of one page run on one worker (tests/browser/conftest.py), which loads it once.
 browser: $(STAMP)
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n 2 --dist loadgroup
 	@test -x $(CHROMIUM) || { \
 	  echo ""; \
 	  echo "*** BROWSER TESTS SKIPPED: no Chromium at $(CHROMIUM). ***"; \
