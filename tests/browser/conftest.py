@@ -63,11 +63,22 @@ def _requested(config: pytest.Config) -> bool:
     return False
 
 
+#: The test parameters that name a built page (each test opens that page).
+PAGE_PARAMETERS = ("page", "content_page", "explorer_page")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _requested(config):
         reason = book_missing_reason() or browser_missing_reason()
         if reason and os.environ.get("REQUIRE_BROWSER") == "1":
             raise pytest.UsageError(f"REQUIRE_BROWSER=1, so nothing may be skipped, but {reason}")
+        for item in items:
+            # Under `-n 2 --dist loadgroup` (make browser) every test of one page runs on the
+            # same worker, so each worker loads a page once (`book.visit`), not each page twice.
+            params = getattr(item, "callspec", None) and item.callspec.params or {}
+            page = next((params[k] for k in PAGE_PARAMETERS if params.get(k)), None)
+            if page:
+                item.add_marker(pytest.mark.xdist_group(page))
         return
     ours = [item for item in items if HERE in Path(str(item.path)).parents]
     if ours:

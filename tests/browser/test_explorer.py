@@ -1,8 +1,9 @@
 """The kernel-less explorers (``_ext/explorer.py``) in the built book.
 
-* **Parity**: on every page that has an explorer, the page's own JavaScript runs every
-  optimizer x convention x problem of :mod:`explorer_cases` for 300 steps, and each trajectory
-  must equal ``rmslab.optim``'s to 1e-12 relative (float64 on both sides).
+* **Parity**: the explorers' JavaScript runs every optimizer x convention x problem of
+  :mod:`explorer_cases` for 300 steps, and each trajectory must equal ``rmslab.optim``'s to
+  1e-12 relative (float64 on both sides); every page with an explorer loads that same script,
+  byte for byte.
 * **Wiring**: what an explorer draws is what its controls say: its trajectories equal
   rmslab's for the settings read back from the controls, before and after a keyboard input.
 * **Controls**: every control is labelled and reachable with the keyboard.
@@ -79,9 +80,15 @@ def test_every_case_is_finite_in_rmslab():
         assert np.isfinite(reference(case)).all(), case["id"]
 
 
-@pytest.mark.parametrize("explorer_page", _pages_param())
-def test_page_code_matches_rmslab_for_every_optimizer_convention_and_problem(book, explorer_page):
-    visit = book.visit(explorer_page)
+CORE_SOURCE = """async () => {
+    const script = document.querySelector('script[src*="rmslab-explorer-core"]');
+    return script && window.rmslabExplorerCore ? (await fetch(script.src)).text() : null;
+}"""
+
+
+def test_page_code_matches_rmslab_for_every_optimizer_convention_and_problem(book):
+    """Run on the first explorer page; the test below shows every page runs the same code."""
+    visit = book.visit(PAGES_WITH_EXPLORERS[0])
     all_cases = cases()
     results = visit.page.evaluate(RUN_CASES, [all_cases, STEPS])
     assert len(results) == len(all_cases) >= 100
@@ -92,6 +99,16 @@ def test_page_code_matches_rmslab_for_every_optimizer_convention_and_problem(boo
         except AssertionError as error:
             failures.append(str(error).splitlines()[0] + f" ({case['id']})")
     assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.parametrize("explorer_page", _pages_param())
+def test_every_explorer_page_runs_the_core_tested_above(book, explorer_page):
+    """The script that defines ``rmslabExplorerCore`` on this page is, byte for byte, the one
+    whose every optimizer x convention x problem the test above compares with rmslab."""
+    tested = book.visit(PAGES_WITH_EXPLORERS[0]).page.evaluate(CORE_SOURCE)
+    loaded = book.visit(explorer_page).page.evaluate(CORE_SOURCE)
+    assert tested and "makeProblem" in tested
+    assert loaded == tested
 
 
 def reference_from_state(state: dict, side: dict) -> np.ndarray:

@@ -251,3 +251,18 @@ def test_search_reports_no_results_for_an_absent_word(book):
     assert hrefs == []
     assert "did not match any documents" in summary, summary
     assert visit.page_errors == [] and visit.offsite_requests == []
+
+
+@pytest.mark.parametrize("lab", ["labs/04_rmsprop_lab.html", "labs/05_adam_lab.html"])
+def test_the_public_lab_pages_print_no_solution_markers_and_true_tolerances(book, lab):
+    """Issue 12, T9: Lab 5's diff printed nbgrader's markers on the public (instructor) page;
+    Lab 4 promised agreement to 1e-6 where the gap it prints is rounding error."""
+    printed = book.visit(lab).page.evaluate(
+        "() => [...document.querySelectorAll('.cell_output')].map(o => o.innerText).join('\\n')"
+    )
+    assert "### BEGIN" not in printed and "### END" not in printed
+    if lab.startswith("labs/04"):
+        gap = float(printed.split("largest difference over 200 steps: ")[1].split()[0])
+        assert gap < 1e-12
+    else:
+        assert "+    m_new = ema(m, g, beta1)" in printed  # the diff is there
