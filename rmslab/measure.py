@@ -7,7 +7,9 @@ r"""Measurements the chapters, labs, checkers and tests take from a run, written
   index from which every value is below.
 * :func:`convergence_rate`: the average factor per step by which a distance shrinks.
 * :func:`gradient_path` and :func:`gradient_steps`: the iterates (the steps) of a numpy
-  optimizer fed a given sequence of gradients (for example a constant one), with no objective.
+  optimizer fed a given sequence of gradients (for example a constant one), with no objective;
+  :func:`noisy_path`: its iterates on gradients with added Gaussian noise, for a batch of
+  independent runs.
 * :func:`torch_path`: the iterates of a ``torch.optim`` optimizer on one parameter vector,
   driven by an analytic gradient or by a loss; the chapters compare it with :func:`rmslab.run.run`.
 * :func:`tail_gaps`, :func:`seed_average` and :func:`best_on_grid`: learning-rate (or any
@@ -198,6 +200,49 @@ def gradient_steps(optimizer, gradients, x0=None) -> np.ndarray:
     come out in units of the learning rate.
     """
     return coordinate_steps(gradient_path(optimizer, gradients, x0))
+
+
+def noisy_path(optimizer, x0, steps: int, sigma, rng, grad: Callable | None = None):
+    r"""Iterates of an ``rmslab.optim`` optimizer on noisy gradients,
+
+    .. math:: x_{t+1} = \mathrm{step}(x_t, g_t), \qquad
+              g_t = \nabla f(x_t) + \sigma \odot \xi_t, \quad \xi_t \sim N(0, I),
+
+    with :math:`\nabla f(x) = x` (:math:`f(x) = \tfrac12 \lVert x \rVert^2`) unless ``grad``
+    says otherwise. Every step draws :math:`\xi_t` of ``x0``'s shape from ``rng``, in order, so
+    the rows of ``x0`` are independent runs sharing one generator (unlike
+    :func:`rmslab.problems.noisy`, where each run has its own seed).
+
+    Args:
+        optimizer: an :class:`rmslab.optim.Optimizer`.
+        x0: the start, e.g. shape ``(runs, k)``: ``runs`` copies of ``k`` settings.
+        steps: the number of steps :math:`T`.
+        sigma: the noise scale, broadcast against ``x0`` (e.g. one per column).
+        rng: a ``numpy.random.Generator``.
+        grad: ``x -> \nabla f(x)``, the gradient without noise (e.g. ``lambda x: 1.0``).
+
+    Returns:
+        The iterates, shape ``(T+1, *x0.shape)``.
+    """
+    steps = check_int("steps", steps, 0)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {rng!r}")
+    x = np.array(x0, dtype=float)
+    try:
+        fits = np.broadcast_shapes(np.shape(sigma), x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"sigma must broadcast to x0's shape {x.shape}, got shape {np.shape(sigma)}"
+        )
+    state = optimizer.init(x)
+    path = [x]
+    for _ in range(steps):
+        mean = x if grad is None else grad(x)
+        x, state = optimizer.step(x, mean + sigma * rng.standard_normal(x.shape), state)
+        path.append(x)
+    return np.stack(path)
 
 
 def torch_path(

@@ -12,6 +12,7 @@ from rmslab.measure import (
     first_below,
     gradient_path,
     gradient_steps,
+    noisy_path,
     seed_average,
     settles_below,
     step_lengths,
@@ -168,6 +169,37 @@ def test_gradient_path_starts_at_x0_and_checks_shapes():
         gradient_path(optim.gd(lr=0.5), [1.0, 2.0])
     with pytest.raises(ValueError, match=r"^x0 must have shape \(2,\), got \(3,\)$"):
         gradient_path(optim.gd(lr=0.5), [[1.0, -1.0]], x0=[0.0, 0.0, 0.0])
+
+
+def test_noisy_path_of_gd_reaches_the_stationary_loss_of_its_closed_form():
+    # GD on x^2/2 with g = x + sigma xi: x_{t+1} = (1 - lr) x_t - lr sigma xi_t, whose
+    # stationary variance is lr sigma^2 / (2 - lr); the loss E[x^2/2] is half of it.
+    lr, sigma = 0.1, np.array([0.5, 2.0])
+    path = noisy_path(optim.gd(lr=lr), np.ones((4000, 2)), 300, sigma, np.random.default_rng(0))
+    assert path.shape == (301, 4000, 2)
+    measured = (path[150:] ** 2 / 2).mean(axis=(0, 1))
+    np.testing.assert_allclose(measured, lr * sigma**2 / (2 * (2 - lr)), rtol=0.05)
+
+
+def test_noisy_path_draws_one_normal_array_a_step_from_rng():
+    xi = np.random.default_rng(7).standard_normal((2, 3, 2))  # what two steps draw, in order
+    path = noisy_path(optim.gd(lr=0.5), np.ones((3, 2)), 2, [0.0, 1.0], np.random.default_rng(7))
+    x1 = 1.0 - 0.5 * (1.0 + np.array([0.0, 1.0]) * xi[0])
+    np.testing.assert_allclose(path[1], x1, rtol=1e-15)
+    np.testing.assert_allclose(path[2], x1 - 0.5 * (x1 + [0.0, 1.0] * xi[1]), rtol=1e-15)
+    np.testing.assert_array_equal(path[:, :, 0], [[1.0] * 3, [0.5] * 3, [0.25] * 3])
+    # grad replaces the noiseless gradient: a constant 1 with no noise walks down by lr a step
+    flat = noisy_path(optim.gd(lr=0.5), [0.0], 4, 0.0, np.random.default_rng(0), grad=lambda x: 1.0)
+    np.testing.assert_array_equal(flat[:, 0], [0.0, -0.5, -1.0, -1.5, -2.0])
+
+
+def test_noisy_path_refuses_a_seed_and_a_sigma_of_another_shape():
+    with pytest.raises(ValueError, match="^rng must be a numpy.random.Generator, got 0$"):
+        noisy_path(optim.gd(lr=0.1), np.ones(2), 3, 1.0, 0)
+    with pytest.raises(ValueError, match=r"^sigma must broadcast to x0's shape \(2,\), got shape"):
+        noisy_path(optim.gd(lr=0.1), np.ones(2), 3, [1.0, 2.0, 3.0], np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^steps must be an integer >= 0, got -1$"):
+        noisy_path(optim.gd(lr=0.1), np.ones(2), -1, 1.0, np.random.default_rng(0))
 
 
 def test_torch_path_by_gradient_and_by_loss_agree_with_run():
