@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rmslab import optim, problems
+from rmslab import measure, optim, problems
 from rmslab.checks._core import passed
 
 
@@ -67,11 +67,10 @@ def largest_stable_lr(grad):
 
 
 def measured_rate(kappa):
-    """Per-step factor of |x_t| for GD with lr = 2/(L + mu) on curvatures (1/kappa, 1)."""
+    """(|x_60| / |x_10|)^(1/50) of GD with lr = 2/(L + mu) on curvatures (1/kappa, 1)."""
     curvatures = np.array([1.0 / kappa, 1.0])
     xs = gd_run(lambda x: curvatures * x, np.ones(2), 2 / (1 + 1 / kappa), 60)
-    distances = np.linalg.norm(xs, axis=1)
-    return (distances[-1] / distances[10]) ** (1 / 50)
+    return measure.convergence_rate(np.linalg.norm(xs, axis=1), first=10, last=60)
 
 
 # ---------------------------------------------------------------- Lab 2: momentum
@@ -92,10 +91,8 @@ def momentum_rate(kappa):
     curvatures = np.array([1.0 / kappa, 1.0])
     lr = 4 / (1 + np.sqrt(1 / kappa)) ** 2
     mu = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
-    distances = np.linalg.norm(
-        momentum_run(lambda x: curvatures * x, np.ones(2), lr, mu, 400), axis=1
-    )
-    return (distances[400] / distances[200]) ** (1 / 200)
+    xs = momentum_run(lambda x: curvatures * x, np.ones(2), lr, mu, 400)
+    return measure.convergence_rate(np.linalg.norm(xs, axis=1), first=200, last=400)
 
 
 # ---------------------------------------------------------------- Lab 3: Adagrad
