@@ -13,7 +13,8 @@ gradient norms :math:`\|g_t\|_2` and the per-coordinate effective step size
 constrained problem a clipped step shows up as a smaller effective step.
 
 ``sweep`` runs a whole grid of hyperparameters times seeds as one batch of shape ``(n, dim)``,
-with per-configuration stopping, and returns a :class:`SweepResult`.
+with per-configuration stopping, and returns a :class:`SweepResult`. :func:`compared_methods`
+and :data:`LR_GRID` are the methods and learning rates the book tunes side by side.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmslab import optim
 from rmslab.measure import best_on_grid
 from rmslab.problems.base import Problem
 from rmslab.validation import check_int, check_positive
@@ -390,3 +392,29 @@ def sweep(
         name=getattr(optimizer, "name", type(optimizer).__name__),
         min_value=problem.min_value,
     )
+
+
+#: The learning rates every method of a tuned comparison tries:
+#: :math:`\eta_k = 10^{-3 + k/3}`, :math:`k = 0, \dots, 12` (13 values log-spaced from
+#: :math:`10^{-3}` to 10), one :func:`sweep` batch per method. Read-only.
+LR_GRID = np.geomspace(1e-3, 10.0, 13)
+LR_GRID.flags.writeable = False
+
+
+def compared_methods() -> dict:
+    r"""The five methods the book tunes side by side (the toy scoreboard, Chapter 5's moving
+    minimum and rotation sweep), as ``{label: (factory, fixed keywords)}`` for :func:`sweep`.
+
+    Everything but the learning rate is a common default: ``"GD"`` (:math:`x - \eta g`),
+    ``"momentum"`` (heavy ball, :math:`\mu = 0.9`), ``"Adagrad"`` (:math:`\epsilon = 10^{-10}`),
+    and RMSProp (:math:`\epsilon = 10^{-8}`) twice: ``"RMSProp 0.9"`` with :math:`\beta = 0.9`
+    (Keras, TensorFlow, optax) and ``"RMSProp 0.99"`` with :math:`\beta = 0.99` (PyTorch).
+    A new dict on every call, so a notebook may change its copy.
+    """
+    return {
+        "GD": (optim.gd, {}),
+        "momentum": (optim.momentum, {"momentum": 0.9}),
+        "Adagrad": (optim.adagrad, {}),
+        "RMSProp 0.9": (optim.rmsprop, {"beta": 0.9}),
+        "RMSProp 0.99": (optim.rmsprop, {"beta": 0.99}),
+    }

@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from rmslab import optim, problems
-from rmslab.run import run, sweep
+from rmslab import measure, optim, problems
+from rmslab.run import LR_GRID, compared_methods, run, sweep
 
 
 def gd_closed_form(lr, L, x0, steps):
@@ -231,3 +231,29 @@ def test_sweep_over_adam_beta2_through_a_wrapper_equals_a_loop():
         config = result.config(i)
         expected = run(adam_beta2(config["lr"], config["beta2"]), q, steps=50)
         assert np.allclose(result.final_xs[i], expected.xs[-1], rtol=1e-12, atol=0)
+
+
+def test_lr_grid_is_thirteen_powers_of_ten_to_the_third_and_read_only():
+    np.testing.assert_allclose(LR_GRID, 10.0 ** (-3 + np.arange(13) / 3), rtol=1e-14)
+    with pytest.raises(ValueError, match="read-only"):
+        LR_GRID[0] = 1.0
+
+
+def test_compared_methods_take_two_steps_as_their_docstring_says():
+    """Two steps on the constant gradient g = 2 with lr = 0.1, against each rule by hand."""
+    lr, g = 0.1, 2.0
+    expected = {
+        "GD": (lr * g, lr * g),
+        "momentum": (lr * g, lr * 1.9 * g),  # b = g, then 0.9 g + g
+        "Adagrad": (lr * g / (g + 1e-10), lr * g / (np.sqrt(2) * g + 1e-10)),
+        "RMSProp 0.9": tuple(lr * g / (np.sqrt(1 - 0.9**t) * g + 1e-8) for t in (1, 2)),
+        "RMSProp 0.99": tuple(lr * g / (np.sqrt(1 - 0.99**t) * g + 1e-8) for t in (1, 2)),
+    }
+    methods = compared_methods()
+    assert list(methods) == list(expected)
+    for label, (factory, fixed) in methods.items():
+        steps = -np.diff(measure.gradient_path(factory(lr=lr, **fixed), np.full((2, 1), g))[:, 0])
+        np.testing.assert_allclose(steps, expected[label], rtol=1e-12, err_msg=label)
+    methods["GD"][1]["momentum"] = 0.5
+    del methods["Adagrad"]
+    assert compared_methods()["GD"] == (optim.gd, {}) and "Adagrad" in compared_methods()
