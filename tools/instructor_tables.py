@@ -19,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 
+from rmslab.book import markdown_table
+
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "instructors"
 LAB_TESTS = {  # lab notebook -> the test module holding its catalog of wrong implementations
@@ -62,7 +64,7 @@ def short_heading(heading: str) -> str:
 
 
 def labs_table() -> str:
-    lines = [HEADER, "| Lab | Exercise | Checker | Points | Time |", "|---|---|---|---|---|"]
+    rows = []
     for stem in LAB_TESTS:
         nb = nbformat.read(ROOT / "labs" / f"{stem}.ipynb", as_version=4)
         times = minutes(nb)
@@ -70,13 +72,14 @@ def labs_table() -> str:
             name = short_heading(heading)
             number = name.split(":")[0] + ":"  # rows and headings share "Exercise N:"
             time = next((f"{m} min" for label, m in times.items() if label.startswith(number)), "")
-            lines.append(f"| {lab_title(nb)} | {name} | `{grade_id}` | {points:g} | {time} |")
+            rows.append([lab_title(nb), name, f"`{grade_id}`", f"{points:g}", time])
         total_points = sum(points for _, _, points in exercises(nb))
         total_time = sum(times.values())
-        lines.append(
-            f"| {lab_title(nb)} | **total** | | **{total_points:g}** | **{total_time} min** |"
+        rows.append(
+            [lab_title(nb), "**total**", "", f"**{total_points:g}**", f"**{total_time} min**"]
         )
-    return "\n".join(lines) + "\n"
+    header = ["Lab", "Exercise", "Checker", "Points", "Time"]
+    return HEADER + "\n" + markdown_table(header, rows).data + "\n"
 
 
 def escape(text: str) -> str:
@@ -90,16 +93,12 @@ def mistakes_table() -> str:
         nb = nbformat.read(ROOT / "labs" / f"{stem}.ipynb", as_version=4)
         headings = {grade_id: short_heading(h) for h, grade_id, _ in exercises(nb)}
         catalog = importlib.import_module(module_name).CATALOG
-        parts += [
-            f"\n### {lab_title(nb)}\n",
-            "| Exercise | What the student did | What the check prints |",
-            "|---|---|---|",
+        rows = [
+            [escape(headings.get(w.check, f"`{w.check}`")), escape(w.mistake), escape(w.message())]
+            for w in catalog
         ]
-        for wrong in catalog:
-            exercise = headings.get(wrong.check, f"`{wrong.check}`")
-            parts.append(
-                f"| {escape(exercise)} | {escape(wrong.mistake)} | {escape(wrong.message())} |"
-            )
+        header = ["Exercise", "What the student did", "What the check prints"]
+        parts += [f"\n### {lab_title(nb)}\n", markdown_table(header, rows).data]
     return "\n".join(parts) + "\n"
 
 
