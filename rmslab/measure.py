@@ -175,7 +175,7 @@ def gradient_path(optimizer, gradients, x0=None) -> np.ndarray:
         x0: the start, shape ``x_shape`` (default zeros).
 
     Returns:
-        The iterates, shape ``(T+1, *x_shape)``; ``-np.diff(path, axis=0)`` are the steps.
+        The iterates, shape ``(T+1, *x_shape)``; :func:`coordinate_steps` of it are the steps.
     """
     gradients = np.asarray(gradients, dtype=float)
     if gradients.ndim < 2:
@@ -191,6 +191,22 @@ def gradient_path(optimizer, gradients, x0=None) -> np.ndarray:
         x, state = optimizer.step(x, g, state)
         path.append(x)
     return np.stack(path)
+
+
+def gradient_field_path(optimizer, grad: Callable, x0, steps: int) -> np.ndarray:
+    r"""Iterates of an ``rmslab.optim`` optimizer on a gradient field :math:`g(x)`:
+
+    .. math:: x_{t+1} = \mathrm{step}(x_t, g(x_t)), \qquad t = 0, \dots, T-1,
+
+    the plain loop the labs' reference answers run (unlike :func:`rmslab.run.run`, no problem
+    object, stopping rule or divergence guard). Shape ``(steps + 1, *x0.shape)``.
+    """
+    xs = [np.asarray(x0, dtype=float)]
+    state = optimizer.init(xs[0])
+    for _ in range(check_int("steps", steps, low=0)):
+        x, state = optimizer.step(xs[-1], grad(xs[-1]), state)
+        xs.append(x)
+    return np.array(xs)
 
 
 def gradient_steps(optimizer, gradients, x0=None) -> np.ndarray:

@@ -10,6 +10,7 @@ from rmslab.measure import (
     coordinate_steps,
     first_above,
     first_below,
+    gradient_field_path,
     gradient_path,
     gradient_steps,
     noisy_path,
@@ -310,3 +311,14 @@ def test_best_on_grid_never_picks_a_point_where_a_seed_diverged():
         best_on_grid(result, np.full(2, np.inf))
     with pytest.raises(ValueError, match=r"^last must be an integer in \[1, 30\], got 31$"):
         tail_gaps(result, last=31)
+
+
+def test_gradient_field_path_follows_gradient_descent_on_a_quadratic_in_closed_form():
+    """GD on f(x) = a x^2 / 2 (g = a x): x_t = (1 - lr a)^t x_0, per coordinate."""
+    a, lr, x0 = np.array([0.5, 3.0]), 0.1, np.array([1.0, -2.0])
+    path = gradient_field_path(optim.gd(lr=lr), lambda x: a * x, x0, 25)
+    t = np.arange(26)[:, None]
+    np.testing.assert_allclose(path, (1 - lr * a) ** t * x0, rtol=1e-12)
+    assert gradient_field_path(optim.gd(lr=lr), lambda x: a * x, x0, 0).shape == (1, 2)
+    with pytest.raises(ValueError, match="steps must be an integer >= 0"):
+        gradient_field_path(optim.gd(lr=lr), lambda x: a * x, x0, -1)

@@ -31,7 +31,8 @@ from rmslab.checks._core import (
     run_check,
 )
 from rmslab.checks._runs import check_trajectory
-from rmslab.measure import gradient_path, step_lengths
+from rmslab.checks.reference import gd_run, momentum_run
+from rmslab.measure import convergence_rate, gradient_path, step_lengths
 
 _SEED = 20261202
 _RUN_HINT = "Does the loop run a fixed number of steps, `for _ in range(steps)`?"
@@ -120,18 +121,11 @@ def check_momentum_step(momentum_step: Callable, *, quiet: bool = False) -> Chec
     return run_check(checker, quiet=quiet, fn=momentum_step)
 
 
-def _gd_run(grad, x0, lr, steps):
-    xs = [x0]
-    for _ in range(steps):
-        xs.append(xs[-1] - lr * grad(xs[-1]))
-    return np.array(xs)
-
-
 RUN_MISTAKES = [
     Diagnosis(
         "your run is plain gradient descent: the buffer starts from zero at every step. "
         "Create `b` once, before the loop, and pass each step's `b_new` into the next step.",
-        lambda grad, x0, lr, mu, steps: _gd_run(grad, x0, lr, steps),
+        lambda grad, x0, lr, mu, steps: gd_run(grad, x0, lr, steps),
     ),
 ]
 
@@ -222,12 +216,8 @@ def _measured_rate(kappa: float, mu: float) -> float:
     """(|x_400| / |x_200|)^(1/200) of heavy ball with Polyak's lr and momentum ``mu``."""
     curvatures = np.array([1.0 / kappa, 1.0])
     lr = 4 / (1 + np.sqrt(1 / kappa)) ** 2
-    opt = optim.momentum(lr=lr, momentum=mu)
-    x, state, distances = np.ones(2), opt.init(np.ones(2)), [np.sqrt(2.0)]
-    for _ in range(400):
-        x, state = opt.step(x, curvatures * x, state)
-        distances.append(float(np.linalg.norm(x)))
-    return (distances[400] / distances[200]) ** (1 / 200)
+    xs = momentum_run(lambda x: curvatures * x, np.ones(2), lr, mu, 400)
+    return convergence_rate(np.linalg.norm(xs, axis=1), first=200, last=400)
 
 
 def check_momentum_rate(momentum_rate: Callable, *, quiet: bool = False) -> CheckResult:

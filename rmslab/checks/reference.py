@@ -18,16 +18,6 @@ from rmslab import measure, optim, problems
 from rmslab.checks._core import passed
 
 
-def _run(opt, grad: Callable, x0, steps: int) -> np.ndarray:
-    """Iterates x_0, ..., x_steps of ``opt`` from ``x0`` as one array."""
-    xs = [np.asarray(x0, dtype=float)]
-    state = opt.init(xs[0])
-    for _ in range(steps):
-        x, state = opt.step(xs[-1], grad(xs[-1]), state)
-        xs.append(x)
-    return np.array(xs)
-
-
 def _step_lengths(step: Callable, g: float, steps: int, *args) -> np.ndarray:
     """|x_t - x_{t-1}| for t = 1..steps of ``step(x, g, v, *args)`` under the gradient ``g``."""
     x, v, lengths = np.zeros(1), np.zeros(1), []
@@ -47,7 +37,7 @@ def gd_step(x, g, lr):
 
 
 def gd_run(grad, x0, lr, steps):
-    return _run(optim.gd(lr=lr), grad, x0, steps)
+    return measure.gradient_field_path(optim.gd(lr=lr), grad, x0, steps)
 
 
 def largest_stable_lr(grad):
@@ -83,7 +73,7 @@ def momentum_step(x, g, b, lr, mu):
 
 
 def momentum_run(grad, x0, lr, mu, steps):
-    return _run(optim.momentum(lr=lr, momentum=mu), grad, x0, steps)
+    return measure.gradient_field_path(optim.momentum(lr=lr, momentum=mu), grad, x0, steps)
 
 
 def momentum_rate(kappa):

@@ -36,7 +36,7 @@ from rmslab.checks._core import (
     run_check,
 )
 from rmslab.checks._runs import check_trajectory
-from rmslab.measure import first_below, gradient_path, step_lengths
+from rmslab.measure import first_below, gradient_field_path, gradient_path, step_lengths
 
 _SEED = 20261204
 
@@ -413,18 +413,10 @@ def check_eps_placement_ratio(eps_placement_ratio: Callable, *, quiet: bool = Fa
     return run_check(checker, quiet=quiet, fn=eps_placement_ratio)
 
 
-def _numpy_run(opt, grad, x0, steps):
-    xs, state = [x0], opt.init(x0)
-    for _ in range(steps):
-        x, state = opt.step(xs[-1], grad(xs[-1]), state)
-        xs.append(x)
-    return np.array(xs)
-
-
 def _run_with(**settings):
     def compute(grad, x0, lr, beta, eps, steps):
         values = dict(dict(lr=lr, beta=beta, eps=eps), **settings)
-        return _numpy_run(optim.rmsprop(**values), grad, x0, steps)
+        return gradient_field_path(optim.rmsprop(**values), grad, x0, steps)
 
     return compute
 
@@ -476,7 +468,9 @@ def check_torch_rmsprop(torch_rmsprop_run: Callable, *, quiet: bool = False) -> 
             return scales * x
 
         inputs = dict(grad=grad, x0=np.array([1.0, -1.5]), lr=0.05, beta=0.9, eps=1e-3, steps=20)
-        expected = _numpy_run(optim.rmsprop(lr=0.05, beta=0.9, eps=1e-3), grad, inputs["x0"], 20)
+        expected = gradient_field_path(
+            optim.rmsprop(lr=0.05, beta=0.9, eps=1e-3), grad, inputs["x0"], 20
+        )
         check_trajectory(
             torch_rmsprop_run,
             inputs,
