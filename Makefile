@@ -15,13 +15,13 @@ export OMP_NUM_THREADS := 1
 LINTED  := rmslab tests _ext tools $(NOTEBOOKS)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install book test unit book-from-cache check lint browser student book-student lab sync-url clean
+.PHONY: help install book test unit book-from-cache book-then-browser check lint browser student book-student lab sync-url clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (creates .venv on first use)"
 	@echo "make check  the fast loop: lint and the unit tests not marked slow (under 90 s)"
 	@echo "make test   lint; all unit tests beside the strict book build (runs every notebook"
-	@echo "            once, cached); browser tests of the built book"
+	@echo "            once, cached) and then the browser tests of the built book"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make install  the learner's environment only (requirements.txt, torch CPU)"
 	@echo "make lab    open the student versions of the labs in JupyterLab"
@@ -67,18 +67,20 @@ book: $(STAMP)
 	@echo ""
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html"
 
-# make test: lint; then the unit tests and the strict book build side by side (two jobs: the
-# book build executes its notebooks one at a time, so alone it would leave a core idle); then
-# the browser tests of the built book. Each job's output is printed when it ends.
+# make test: lint; then two jobs side by side: the unit tests, and the strict book build
+# followed by the browser tests of the built book (the book build executes its notebooks one at
+# a time, so alone it would leave a core idle). Each job's output is printed when it ends.
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit book-from-cache
-	$(MAKE) --no-print-directory browser
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit book-then-browser
 
 # All unit tests (tests/, without the browser tests), on two workers; `--dist worksteal` moves
 # queued tests to the worker that runs dry, since a few nbgrader tests take far longer than the rest.
 unit: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/browser -n 2 --dist worksteal
+	$(PY) -m pytest tests --ignore=tests/browser -n 2 --dist worksteal --durations=10
+
+book-then-browser: book-from-cache
+	$(MAKE) --no-print-directory browser
 
 # Every notebook runs once: in the strict book build, which fails on any cell error
 # (_config.yml: allow_errors false; -W turns the execution warning into an error) and caches
@@ -107,7 +109,7 @@ lint: $(STAMP)
 # Screenshots go to _build/screenshots. Needs `make book` first (`make test` does it). Two workers;
 # all the tests of one page run on one worker (tests/browser/conftest.py), which loads it once.
 browser: $(STAMP)
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n 2 --dist loadgroup
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n 2 --dist loadgroup --durations=10
 	@test -x $(CHROMIUM) || { \
 	  echo ""; \
 	  echo "*** BROWSER TESTS SKIPPED: no Chromium at $(CHROMIUM). ***"; \
