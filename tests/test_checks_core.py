@@ -165,8 +165,9 @@ def test_every_hint_belongs_to_a_checker():
 def test_a_truly_infinite_loop_is_stopped_in_the_main_thread(fn, short_limit):
     result = checks.check_steps_to_settle(fn, quiet=True)
     assert "did not return within 0.2 s" in result.message
-    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the handler is put back
-    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    for sig, timer in ((signal.SIGALRM, signal.ITIMER_REAL), (signal.SIGPROF, signal.ITIMER_PROF)):
+        assert signal.getsignal(sig) is signal.SIG_DFL  # the handlers are put back
+        assert signal.getitimer(timer) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("fn", [forever, forever_catching_exceptions])
@@ -187,19 +188,72 @@ def test_a_truly_infinite_loop_is_stopped_outside_the_main_thread(fn, short_limi
         time.sleep(0.05)
 
 
-def test_a_timer_someone_else_set_is_left_alone(short_limit):
-    """pytest-timeout (signal method) and the like keep their alarm; the check uses a thread."""
+@pytest.mark.parametrize(
+    "sig, timer", [(signal.SIGALRM, signal.ITIMER_REAL), (signal.SIGPROF, signal.ITIMER_PROF)]
+)
+def test_a_timer_someone_else_set_is_left_alone(sig, timer, short_limit):
+    """pytest-timeout (signal method), a sampling profiler and the like keep their timer; the
+    check uses a thread."""
     fired = []
-    previous = signal.signal(signal.SIGALRM, lambda *args: fired.append(True))
-    signal.setitimer(signal.ITIMER_REAL, 30.0)
+    previous = signal.signal(sig, lambda *args: fired.append(True))
+    signal.setitimer(timer, 30.0)
     try:
         result = checks.check_steps_to_settle(forever, quiet=True)
-        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        remaining, _ = signal.getitimer(timer)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(timer, 0)
+        signal.signal(sig, previous)
     assert "did not return within 0.2 s" in result.message
     assert 25 < remaining <= 30 and not fired
+
+
+def sleepy(seconds):
+    """A right answer on a busy machine: it takes ``seconds`` to return but almost no CPU."""
+
+    def answer(*args):
+        time.sleep(seconds)
+        return 42
+
+    return answer
+
+
+@pytest.mark.parametrize("in_main_thread", [True, False], ids=["signal", "thread"])
+def test_the_limit_counts_cpu_time_so_a_busy_machine_stops_no_right_answer(in_main_thread):
+    """The cause of a real failure: autograding under load stopped right answers after 10 s of
+    waiting for the CPU. 0.6 s of waiting against a 0.2 s limit: still returned."""
+    box = {}
+
+    def run():
+        box["value"] = _core.run_with_time_limit(sleepy(0.6), seconds=0.2)
+
+    if in_main_thread:
+        run()
+    else:
+        caller = threading.Thread(target=run, daemon=True)
+        caller.start()
+        caller.join(10)
+    assert box.get("value") == 42
+
+
+@pytest.mark.parametrize("in_main_thread", [True, False], ids=["signal", "thread"])
+def test_a_function_that_only_waits_is_stopped_after_wait_factor_times_the_limit(in_main_thread):
+    box = {}
+
+    def run():
+        start = time.monotonic()
+        try:
+            _core.run_with_time_limit(sleepy(60), seconds=0.2)
+        except TimeoutError:
+            box["stopped after"] = time.monotonic() - start
+
+    if in_main_thread:
+        run()
+    else:
+        caller = threading.Thread(target=run, daemon=True)
+        caller.start()
+        caller.join(20)
+    wait = 0.2 * _core.WAIT_FACTOR
+    assert wait <= box.get("stopped after", -1) < wait + 5, box
 
 
 def test_a_function_that_returns_in_time_is_not_disturbed():

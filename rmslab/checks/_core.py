@@ -22,6 +22,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,9 +34,15 @@ import numpy as np
 #: far below the gap between a right answer and any catalogued mistake on the checkers' cases.
 RTOL = 1e-8
 
-#: Seconds of wall-clock time a student's function may take in a check. Every right answer in
-#: the labs returns in well under a second, even on a busy machine.
+#: Seconds of CPU time (user + system, every thread of the process) a student's function may
+#: use in a check. Every right answer in the labs needs well under a second. CPU time, not
+#: elapsed time: on a busy machine (an autograder running many notebooks at once) a right
+#: answer takes longer to return but no more CPU, and must never be stopped as a loop.
 TIME_LIMIT = 10.0
+
+#: A function that waits instead of computing (``time.sleep``, ``input()``) uses no CPU time; it
+#: is stopped after this many times :data:`TIME_LIMIT` of elapsed time.
+WAIT_FACTOR = 6
 
 
 @dataclass(frozen=True)
@@ -124,29 +131,35 @@ def _alarm(signum, frame):
 
 
 def _limit_by_signal(fn: Callable, args: tuple, seconds: float) -> Any:
-    """Main thread on Unix: SIGALRM interrupts the function between two bytecodes.
+    """Main thread on Unix: a timer signal interrupts the function between two bytecodes.
 
-    The alarm repeats every half second until the function has stopped, in case its code
-    catches one with a bare ``except:``. (A loop that catches *every* exception and goes on
-    cannot be stopped from inside its thread; the kernel's interrupt button cannot stop it
-    either.) The previous handler is restored.
+    SIGPROF comes after ``seconds`` of the process's CPU time (``ITIMER_PROF``), SIGALRM after
+    :data:`WAIT_FACTOR` times as long of elapsed time (``ITIMER_REAL``). Each repeats every half
+    second until the function has stopped, in case its code catches one with a bare
+    ``except:``. (A loop that catches *every* exception and goes on cannot be stopped from
+    inside its thread; the kernel's interrupt button cannot stop it either.) The previous
+    handlers are restored.
     """
-    previous = signal.signal(signal.SIGALRM, _alarm)
+    previous = {sig: signal.signal(sig, _alarm) for sig in (signal.SIGPROF, signal.SIGALRM)}
     try:
         try:
-            signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+            signal.setitimer(signal.ITIMER_PROF, seconds, 0.5)
+            signal.setitimer(signal.ITIMER_REAL, seconds * WAIT_FACTOR, 0.5)
             return fn(*args)
         finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     except _OutOfTime:  # also if it came between the return and the disarming
         raise TimeoutError(seconds) from None
 
 
 def _limit_by_thread(fn: Callable, args: tuple, seconds: float) -> Any:
-    """Anywhere else (a worker thread, Windows): run ``fn`` in a daemon thread and wait.
+    """Anywhere else (a worker thread, Windows): run ``fn`` in a daemon thread and watch it.
 
-    When time is up, :class:`_OutOfTime` is raised inside that thread (CPython's
+    When it has used ``seconds`` of the process's CPU time (or waited :data:`WAIT_FACTOR` times
+    as long), :class:`_OutOfTime` is raised inside that thread (CPython's
     ``PyThreadState_SetAsyncExc``), which stops any loop of Python code. A function stuck
     inside one long C call, or one that catches every exception inside its loop, cannot be
     stopped: the check gives up on it after a second and says so (``TimeoutError`` with a
@@ -164,9 +177,12 @@ def _limit_by_thread(fn: Callable, args: tuple, seconds: float) -> Any:
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
 
+    cpu_end = time.process_time() + seconds
+    wall_end = time.monotonic() + seconds * WAIT_FACTOR
     worker = threading.Thread(target=target, name="rmslab-check", daemon=True)
     worker.start()
-    worker.join(seconds)
+    while worker.is_alive() and time.process_time() < cpu_end and time.monotonic() < wall_end:
+        worker.join(0.02)
     for _ in range(10):  # again and again, in case the function catches it
         if not worker.is_alive():
             break
@@ -184,10 +200,11 @@ def _limit_by_thread(fn: Callable, args: tuple, seconds: float) -> Any:
 
 
 def run_with_time_limit(fn: Callable, args: tuple = (), seconds: float | None = None) -> Any:
-    """Return ``fn(*args)``, or raise ``TimeoutError`` if it has not returned after ``seconds``.
+    """Return ``fn(*args)``, or raise ``TimeoutError`` once it has used ``seconds`` of CPU time
+    (or waited :data:`WAIT_FACTOR` times as long) without returning.
 
     ``seconds`` defaults to :data:`TIME_LIMIT`. In the main thread on Unix (a Jupyter kernel,
-    a pytest or pytest-xdist worker) a SIGALRM timer interrupts the function, unless another
+    a pytest or pytest-xdist worker) timer signals interrupt the function, unless another
     timer is already set (pytest-timeout, say): then, and in any other thread, the function
     runs in a worker thread that is stopped when time is up. A call made while another one
     is running under a limit (a student's function calling a checker) runs under the outer
@@ -202,6 +219,7 @@ def run_with_time_limit(fn: Callable, args: tuple = (), seconds: float | None = 
         hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
         and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+        and signal.getitimer(signal.ITIMER_PROF)[0] == 0
     )
     _limits.active = True
     try:
