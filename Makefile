@@ -15,7 +15,7 @@ export OMP_NUM_THREADS := 1
 LINTED  := rmslab tests _ext tools $(NOTEBOOKS)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install book test unit book-from-cache book-then-browser check lint browser student book-student lab sync-url clean
+.PHONY: help install book test unit book-then-browser check lint browser student book-student lab sync-url clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (creates .venv on first use)"
@@ -62,7 +62,17 @@ $(STAMP): requirements.txt requirements-instructor.txt requirements-dev.txt pypr
 
 install: $(LEARNER_STAMP)
 
+# Every notebook runs once per change: the strict build fails on any cell error
+# (_config.yml: allow_errors false; -W turns the execution warning into an error) and caches
+# each execution in _build/.jupyter_cache, so an unchanged notebook is not run again.
+# jupyter-cache keys a run on the notebook's code only, so the cache is dropped whenever the
+# package or the pins change (CACHE_KEY): a notebook is never passed on a stale run.
+# One notebook by hand: .venv/bin/python -m pytest --nbval-lax --nbval-current-env NOTEBOOK
+CACHE_KEY = $(shell find rmslab -name '*.py' | sort | xargs cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 book: $(STAMP)
+	@mkdir -p _build
+	@if [ "$$(cat _build/.jupyter_cache_key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
+	  rm -rf _build/.jupyter_cache; echo "$(CACHE_KEY)" > _build/.jupyter_cache_key; fi
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo ""
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html"
@@ -79,21 +89,8 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -n 2 --dist worksteal --durations=10
 
-book-then-browser: book-from-cache
+book-then-browser: book
 	$(MAKE) --no-print-directory browser
-
-# Every notebook runs once: in the strict book build, which fails on any cell error
-# (_config.yml: allow_errors false; -W turns the execution warning into an error) and caches
-# each execution in _build/.jupyter_cache, so an unchanged notebook is not run again.
-# jupyter-cache keys a run on the notebook's code only, so the cache is dropped whenever the
-# package or the pins change (CACHE_KEY): a notebook is never passed on a stale run.
-# One notebook by hand: .venv/bin/python -m pytest --nbval-lax --nbval-current-env NOTEBOOK
-CACHE_KEY = $(shell find rmslab -name '*.py' | sort | xargs cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
-book-from-cache: $(STAMP)
-	@mkdir -p _build
-	@if [ "$$(cat _build/.jupyter_cache_key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
-	  rm -rf _build/.jupyter_cache; echo "$(CACHE_KEY)" > _build/.jupyter_cache_key; fi
-	$(MAKE) --no-print-directory book
 
 # The fast loop: lint, then the unit tests not marked slow. `pytest --lf` reruns the last
 # failures; `pytest -m slow` runs only the slow ones.
