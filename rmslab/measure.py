@@ -252,13 +252,11 @@ def noisy_path(optimizer, x0, steps: int, sigma, rng, grad: Callable | None = No
         raise ValueError(
             f"sigma must broadcast to x0's shape {x.shape}, got shape {np.shape(sigma)}"
         )
-    state = optimizer.init(x)
-    path = [x]
-    for _ in range(steps):
-        mean = x if grad is None else grad(x)
-        x, state = optimizer.step(x, mean + sigma * rng.standard_normal(x.shape), state)
-        path.append(x)
-    return np.stack(path)
+
+    def noisy(x):
+        return (x if grad is None else grad(x)) + sigma * rng.standard_normal(x.shape)
+
+    return gradient_field_path(optimizer, noisy, x, steps)
 
 
 def torch_path(
