@@ -35,7 +35,11 @@ help:
 # unreachable, pip says so once (`--retries 1`) and uses what it finds elsewhere.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 # --no-compile: Python compiles a module when it is first imported (a small part of the 13,000
-# files installed), instead of pip compiling every file at install time.
+# files installed) and keeps the result in __pycache__, instead of pip compiling every file at
+# install time. That needs bytecode writing on: where PYTHONDONTWRITEBYTECODE is set (as on some
+# CI machines), every process would compile torch and Jupyter again from source, about 5 s of
+# CPU for each of the ~60 kernels and tools a `make test` starts.
+unexport PYTHONDONTWRITEBYTECODE
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
 TORCH_FIRST = test -x $(PY) || $(PYTHON) -m venv $(VENV); \
 	grep -E '^torch==' requirements.txt \

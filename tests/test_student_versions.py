@@ -1,11 +1,15 @@
 """The student versions of the labs (nbgrader): nothing leaks, they run, they grade right.
 
-One nbgrader course directory is made per test worker: `generate_assignment` writes the
-student versions exactly as `make student` does, then one `nbgrader autograde` run per lab
-grades a solved, an unsolved, a cheating and a raising copy of it. Needs nbgrader
-(requirements-instructor.txt, which `make test` installs).
+The student versions are generated once per test session, exactly as `make student` writes
+them (`generate_assignment`). Each test worker grades in its own copy of the nbgrader course:
+one `nbgrader autograde` run per lab grades a solved, an unsolved, a cheating and a raising
+copy of it. Running the labs is most of this module's time, so each kernel run asserts all it
+can. Needs nbgrader (requirements-instructor.txt, which `make test` installs).
 """
 
+import fcntl
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,14 +63,34 @@ def assert_kernel_uses_this_rmslab():
     assert origin.is_relative_to(ROOT / "rmslab"), f"the python3 kernel imports {origin}"
 
 
+def generated_once(tmp_path_factory, worker_id: str) -> Path:
+    """A folder with `course/` (the nbgrader course) and `student/labs/` (the student versions,
+    as `make student` writes them), generated once per test session: under pytest-xdist the
+    first worker generates it in the session's shared temporary folder, under a file lock,
+    and the other worker waits for it and reuses it."""
+    if worker_id == "master":
+        shared = tmp_path_factory.mktemp("generated")
+    else:  # the parent of a worker's base folder belongs to this session's workers only
+        shared = tmp_path_factory.getbasetemp().parent / "generated"
+    with open(shared.parent / f"{shared.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "done").exists():
+            sv.student_notebooks(shared / "student", course_dir=shared / "course")
+            (shared / "done").touch()
+    return shared
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """An nbgrader course with the student versions generated (as `make student` writes them)."""
+def course(tmp_path_factory, worker_id):
+    """(this worker's copy of the nbgrader course, the folder of student versions).
+
+    The course is copied because autograding writes its submissions and scores into it."""
     assert_kernel_uses_this_rmslab()
+    shared = generated_once(tmp_path_factory, worker_id)
     course_dir = tmp_path_factory.mktemp("course")
-    out = tmp_path_factory.mktemp("student")
-    sv.student_notebooks(out, course_dir=course_dir)
-    return course_dir, out / "labs"
+    shutil.copytree(shared / "course", course_dir, dirs_exist_ok=True)
+    (course_dir / "nbgrader_config.py").write_text(sv.nbgrader_config(course_dir))
+    return course_dir, shared / "student" / "labs"
 
 
 def test_there_is_a_student_version_of_every_lab(course):
@@ -101,22 +125,8 @@ def test_every_exercise_is_graded_and_worth_points(lab):
         assert "### BEGIN SOLUTION" in cell.source and "hide-input" in cell.metadata["tags"]
 
 
-@pytest.mark.parametrize("lab", LABS, ids=IDS)
-def test_a_fresh_student_version_runs_top_to_bottom(course, lab, tmp_path):
-    """Unsolved, every check says "not implemented yet" and nothing raises."""
-    _, student_dir = course
-    nb = nbformat.read(student_dir / lab.name, as_version=4)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    for cell in nb.cells:
-        assert not errors(cell), f"cell raised: {cell.source[:80]}"
-    for cell in graded_cells(nb):
-        assert "not implemented yet" in text(cell), cell.source
-
-
-MY_LABS = [lab for lab in LABS if lab.name[:2] in {"01", "02", "03", "04", "05"}]
-MY_IDS = [lab.stem for lab in MY_LABS]
+# The labs whose later cells fall back on the reference (`checks.yours_or_reference`).
+FALLBACK_LABS = [lab for lab in LABS if "yours_or_reference" in lab.read_text()]
 
 # What a cheating solution cell adds: every checker replaced by one that always says "Correct!".
 CHEAT = """
@@ -144,23 +154,40 @@ def raising_copy(solved):
     return broken
 
 
-def points_lost_when_the_last_solution_raises(instructor):
-    """The points of the graded cell that checks the last solution cell's function."""
+def points_of_the_check_after(instructor, solution: int) -> float:
+    """The points of the graded cell that checks the function of solution cell ``solution``."""
     cells = instructor.cells
-    last = cells.index(solution_cells(instructor)[-1])
-    check = next(c for c in cells[last:] if c.metadata.get("nbgrader", {}).get("grade"))
+    start = cells.index(solution_cells(instructor)[solution])
+    check = next(c for c in cells[start:] if c.metadata.get("nbgrader", {}).get("grade"))
     return check.metadata["nbgrader"]["points"]
+
+
+def raised_by_the_hidden_test(cell) -> bool:
+    """The cell's only error is the AssertionError of its hidden test (`grading.grade`)."""
+    found = errors(cell)
+    return (
+        len(found) == 1
+        and found[0].ename == "AssertionError"
+        and any("grading.grade(" in line for line in found[0].traceback)
+    )
 
 
 @pytest.mark.parametrize("lab", LABS, ids=IDS)
 def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
-    """Solved: full marks. Unsolved: 0. Checkers replaced by a solution cell: still 0. A
-    solution cell that raises: 0 for its exercise only, and no other cell raises.
+    """One `nbgrader autograde` run per lab (so that the labs are graded on both test workers)
+    grades four copies of the student version:
 
-    One `nbgrader autograde` run per lab, so that the labs are graded on both test workers."""
+    * solved: full marks, and no cell raises;
+    * unsolved (the student version as released): 0, every visible check says "not implemented
+      yet", and the only errors are the hidden tests' (a learner's Run All raises nothing);
+    * checkers replaced by a solution cell: still 0;
+    * raiser (solved, but the last solution cell raises): 0 for that exercise only, and no
+      other cell raises.
+    """
     course_dir, _ = course
+    instructor = nbformat.read(lab, 4)
     student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
-    solved = sv.solved_copy(student, nbformat.read(lab, 4))
+    solved = sv.solved_copy(student, instructor)
     copies = {
         "solved": solved,
         "unsolved": student,
@@ -182,47 +209,61 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
     assert score["solved"] == full
     assert score["unsolved"] == 0
     assert score["cheater"] == 0, "replaced checkers earned points"
-    lost = points_lost_when_the_last_solution_raises(nbformat.read(lab, 4))
-    assert score["raiser"] == full - lost
-    graded = course_dir / "autograded" / "solved" / sv.assignment_id(lab) / lab.name
-    for cell in nbformat.read(graded, 4).cells:
+    assert score["raiser"] == full - points_of_the_check_after(instructor, -1)
+
+    def graded(who):
+        path = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name
+        return nbformat.read(path, 4).cells
+
+    for cell in graded("solved"):
         assert not errors(cell), f"solved copy raised in {cell.source[:80]}"
-    for who in ("unsolved", "raiser"):
-        graded = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name
-        for cell in nbformat.read(graded, 4).cells:
-            grade_or_solution = cell.metadata.get("nbgrader", {})
-            if not (grade_or_solution.get("grade") or grade_or_solution.get("solution")):
-                assert not errors(cell), f"{who} copy raised in {cell.source[:80]}"
+    for cell in graded("unsolved"):
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            assert "not implemented yet" in text(cell), cell.source
+            assert raised_by_the_hidden_test(cell), f"the visible check raised: {cell.source[:80]}"
+        else:
+            assert not errors(cell), f"unsolved copy raised in {cell.source[:80]}"
+    for cell in graded("raiser"):
+        grade_or_solution = cell.metadata.get("nbgrader", {})
+        if not (grade_or_solution.get("grade") or grade_or_solution.get("solution")):
+            assert not errors(cell), f"raiser copy raised in {cell.source[:80]}"
 
 
-def nbgrader_validate(nb, tmp_path) -> str:
-    path = tmp_path / "lab.ipynb"
-    nbformat.write(nb, path)
+def nbgrader_validate(notebooks: dict, tmp_path) -> dict[str, str]:
+    """What `nbgrader validate` says of each notebook, from one run over all of them (each
+    run starts nbgrader and a kernel: seconds apiece). Its report of a notebook opens with
+    "Success!" or "VALIDATION FAILED"."""
+    paths = []
+    for name, nb in notebooks.items():
+        paths.append(str(tmp_path / f"{name}.ipynb"))
+        nbformat.write(nb, paths[-1])
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "nbgrader"), "validate", str(path)],
+        [str(Path(sys.executable).parent / "nbgrader"), "validate", *paths],
         capture_output=True,
         text=True,
         cwd=tmp_path,
     )
-    return done.stdout + done.stderr
+    reports = re.split(r"(?=Success! |VALIDATION FAILED)", done.stdout)[1:]
+    assert len(reports) == len(notebooks), done.stdout + done.stderr
+    return dict(zip(notebooks, reports, strict=True))
 
 
 def test_nbgrader_validate_fails_an_unsolved_or_wrong_lab_and_passes_a_solved_one(course, tmp_path):
     course_dir, _ = course
-    lab = MY_LABS[0]
+    lab = LABS[0]
     student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
     solved = sv.solved_copy(student, nbformat.read(lab, 4))
     wrong = nbformat.from_dict(solved)
     first = solution_cells(wrong)[0]
     assert "return x - lr * g" in first.source
     first.source = first.source.replace("return x - lr * g", "return x + lr * g")
-    assert "Success! Your notebook passes all the tests." in nbgrader_validate(solved, tmp_path)
-    for nb in (student, wrong):
-        log = nbgrader_validate(nb, tmp_path)
-        assert "VALIDATION FAILED" in log and "Not yet:" in log, log[-2000:]
+    said = nbgrader_validate({"solved": solved, "unsolved": student, "wrong": wrong}, tmp_path)
+    assert said["solved"].startswith("Success! Your notebook passes all the tests."), said
+    for who in ("unsolved", "wrong"):
+        assert said[who].startswith("VALIDATION FAILED") and "Not yet:" in said[who], said[who]
 
 
-@pytest.mark.parametrize("lab", MY_LABS, ids=MY_IDS)
+@pytest.mark.parametrize("lab", FALLBACK_LABS, ids=[lab.stem for lab in FALLBACK_LABS])
 def test_run_all_with_a_skipped_exercise_uses_the_reference_and_says_so(course, lab, tmp_path):
     """Everything solved except the first exercise: nothing raises, and the cells that need
     the skipped exercise say in one line that they use the reference."""
