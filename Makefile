@@ -69,6 +69,8 @@ install: $(LEARNER_STAMP)
 # Every notebook runs once per change: the strict build fails on any cell error
 # (_config.yml: allow_errors false; -W turns the execution warning into an error) and caches
 # each execution in _build/.jupyter_cache, so an unchanged notebook is not run again.
+# tools/execute_notebooks.py fills that cache first, one notebook per core at a time (the build
+# runs them one after another); one that fails there is run again by the build, which reports it.
 # jupyter-cache keys a run on the notebook's code only, so the cache is dropped whenever the
 # package or the pins change (CACHE_KEY): a notebook is never passed on a stale run.
 # One notebook by hand: .venv/bin/python -m pytest --nbval-lax --nbval-current-env NOTEBOOK
@@ -77,6 +79,7 @@ book: $(STAMP)
 	@mkdir -p _build
 	@if [ "$$(cat _build/.jupyter_cache_key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
 	  rm -rf _build/.jupyter_cache; echo "$(CACHE_KEY)" > _build/.jupyter_cache_key; fi
+	$(PY) tools/execute_notebooks.py
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo ""
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html"

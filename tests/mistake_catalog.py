@@ -2,7 +2,7 @@
 
 Each test module lists, for its lab, student-style implementations that contain one typical
 mistake each, with the words the checker's message must contain. The tests assert that every
-entry gets its own message; tools/mistakes_table.py turns the same catalogs into the table of
+entry gets its own message; tools/instructor_tables.py turns the same catalogs into the table of
 common mistakes in the instructor guide, so the guide quotes the checkers' real messages.
 """
 

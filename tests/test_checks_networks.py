@@ -12,8 +12,8 @@ import pytest
 import torch
 from mistake_catalog import Wrong, assert_distinct, assert_named
 
-# Exercise 1 is Lab 4's `rmsprop_step`: its right and wrong versions come from Lab 4's catalog
-from test_checks_rmsprop import (
+# Exercise 1 is Lab 4's `rmsprop_step`: its right and wrong answers are shared with Lab 4's tests
+from rmsprop_answers import (
     rmsprop_step,
     rmsprop_step_eps_inside,
     step_old_average,

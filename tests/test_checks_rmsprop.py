@@ -9,20 +9,31 @@ import numpy as np
 import pytest
 import torch
 from mistake_catalog import Wrong, assert_distinct, assert_named
+from rmsprop_answers import (
+    rmsprop_step,
+    rmsprop_step_eps_inside,
+    step_averages_abs,
+    step_forgets_average,
+    step_inplace_x,
+    step_mean_over_axis,
+    step_mean_over_coordinates,
+    step_missing_parentheses,
+    step_no_eps,
+    step_no_lr,
+    step_no_one_minus_beta,
+    step_no_root,
+    step_old_average,
+    step_starts_at_g_squared,
+    step_sum,
+    step_swapped_beta,
+    step_wrong_sign,
+    step_zero_division,
+)
 
 from rmslab import checks, problems
 
 # ---------------------------------------------------------------- correct student answers
-
-
-def rmsprop_step(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def rmsprop_step_eps_inside(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - lr * g / np.sqrt(v_new + eps), v_new
+# (the step itself, right and wrong, is in rmsprop_answers.py, which Lab 6's tests share)
 
 
 def step_sizes(step, g_size, steps, lr=1e-3, beta=0.99, eps=1e-8):
@@ -127,85 +138,6 @@ def test_first_step_matches_its_closed_form():
 
 
 # ---------------------------------------------------------------- the catalog of mistakes
-
-
-def step_sum(x, g, v, lr, beta, eps):
-    v_new = v + g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_swapped_beta(x, g, v, lr, beta, eps):
-    v_new = (1 - beta) * v + beta * g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_no_one_minus_beta(x, g, v, lr, beta, eps):
-    v_new = beta * v + g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_averages_abs(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * np.abs(g)
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_forgets_average(x, g, v, lr, beta, eps):
-    v_new = (1 - beta) * g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_no_root(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - lr * g / (v_new + eps), v_new
-
-
-def step_no_eps(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - lr * g / np.sqrt(v_new), v_new
-
-
-def step_old_average(x, g, v, lr, beta, eps):
-    return x - lr * g / (np.sqrt(v) + eps), beta * v + (1 - beta) * g**2
-
-
-def step_wrong_sign(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x + lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_no_lr(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_inplace_x(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    x -= lr * g / (np.sqrt(v_new) + eps)
-    return x, v_new
-
-
-def step_mean_over_axis(x, g, v, lr, beta, eps):
-    v_new = beta * np.mean(v, axis=-1) + (1 - beta) * np.mean(g**2, axis=-1)
-    return x - lr * g / (np.sqrt(v_new[..., None]) + eps), v_new
-
-
-def step_starts_at_g_squared(x, g, v, lr, beta, eps):
-    v_new = g**2 if not v.any() else beta * v + (1 - beta) * g**2
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_missing_parentheses(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * g**2
-    return x - lr * g / np.sqrt(v_new) + eps, v_new
-
-
-def step_mean_over_coordinates(x, g, v, lr, beta, eps):
-    v_new = beta * v + (1 - beta) * np.mean(g**2)
-    return x - lr * g / (np.sqrt(v_new) + eps), v_new
-
-
-def step_zero_division(x, g, v, lr, beta, eps):
-    return x / 0, v
 
 
 def torch_default_alpha(grad, x0, lr, beta, eps, steps):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rmslab import checks, optim
+from rmslab import checks, measure, optim
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "instructors"
@@ -32,12 +32,7 @@ def test_every_guide_page_is_linked_from_the_overview():
 
 def steps(opt, g, count):
     """Step lengths of ``opt`` under the constant one-coordinate gradient ``g``."""
-    x, state, sizes = np.zeros(1), opt.init(np.zeros(1)), []
-    for _ in range(count):
-        x_new, state = opt.step(x, np.full(1, g), state)
-        sizes.append(abs(x_new[0] - x[0]))
-        x = x_new
-    return np.array(sizes)
+    return np.abs(measure.gradient_steps(opt, np.full((count, 1), g))[:, 0])
 
 
 def test_question_2_transient_numbers():

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from rmslab.course.notebooks import repository_url, setup_cell_source
+from rmslab.course.notebooks import execution_settings, repository_url, setup_cell_source
 from rmslab.course.output import MARKER, checked_output, fresh_folder
 from rmslab.course.student_book import copy_sources, student_toc, toc_files
 
@@ -151,3 +151,23 @@ def test_tests_do_not_import_the_tools(test_file):
     on_path = re.search(r"sys\.path\.\w+\([^)]*tools", test_file.read_text())
     assert on_path is None, f"{test_file.name} puts tools/ on sys.path"
     assert not imported_modules(test_file) & {p.stem for p in TOOLS}
+
+
+def test_execute_notebooks_uses_the_books_own_settings(tmp_path):
+    """tools/execute_notebooks.py fills the build's cache only with runs the build would make."""
+    assert execution_settings(ROOT) == {"timeout": 120, "allow_errors": False}
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    for change, message in (
+        ({"execute_notebooks": "force"}, "must be 'cache', got 'force'"),
+        ({"exclude_patterns": ["labs/*"]}, "must be unset"),
+    ):
+        changed = dict(config, execute=dict(config["execute"], **change))
+        (tmp_path / "_config.yml").write_text(yaml.safe_dump(changed))
+        with pytest.raises(ValueError, match=re.escape(message)):
+            execution_settings(tmp_path)
+
+
+@pytest.mark.slow  # starts Python for a tool
+def test_execute_notebooks_refuses_fewer_than_one_job():
+    done = run_tool("execute_notebooks.py", "--jobs", "0")
+    assert done.returncode == 2 and "--jobs must be at least 1, got 0" in done.stderr

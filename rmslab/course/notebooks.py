@@ -1,4 +1,5 @@
-"""The course's notebooks, the setup cell that opens each of them, and clearing outputs.
+"""The course's notebooks, the setup cell that opens each of them, how the book executes them,
+and clearing outputs.
 
 `_config.yml` (`repository.url`) is the one place the repository address is written by hand;
 the first code cell of every notebook is `setup_cell_source(url)`, rewritten by
@@ -21,6 +22,25 @@ CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 def repository_url(root: Path = ROOT) -> str:
     config = yaml.safe_load((Path(root) / "_config.yml").read_text())
     return config["repository"]["url"].rstrip("/")
+
+
+def execution_settings(root: Path = ROOT) -> dict:
+    """The book's execution settings from `_config.yml` (``execute:``), as jupyter-cache's
+    executors take them: ``{"timeout": seconds per cell, "allow_errors": bool}``.
+
+    Raises ValueError unless the book executes in ``cache`` mode without exclusions or
+    temporary folders, the only setup in which a run made outside the build is the run the
+    build would make (tools/execute_notebooks.py).
+    """
+    execute = yaml.safe_load((Path(root) / "_config.yml").read_text()).get("execute") or {}
+    if execute.get("execute_notebooks") != "cache":
+        raise ValueError(
+            "_config.yml: execute.execute_notebooks must be 'cache', "
+            f"got {execute.get('execute_notebooks')!r}"
+        )
+    if execute.get("exclude_patterns") or execute.get("run_in_temp"):
+        raise ValueError("_config.yml: execute.exclude_patterns and run_in_temp must be unset")
+    return {"timeout": execute.get("timeout", 30), "allow_errors": bool(execute["allow_errors"])}
 
 
 def install_command(url: str) -> str:

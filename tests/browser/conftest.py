@@ -79,6 +79,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             page = next((params[k] for k in PAGE_PARAMETERS if params.get(k)), None)
             if page:
                 item.add_marker(pytest.mark.xdist_group(page))
+            elif "jupyterlab" in getattr(item, "fixturenames", ()):
+                # one JupyterLab server (a module fixture) instead of one per worker
+                item.add_marker(pytest.mark.xdist_group("jupyterlab"))
         return
     ours = [item for item in items if HERE in Path(str(item.path)).parents]
     if ours:
