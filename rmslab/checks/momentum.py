@@ -31,8 +31,8 @@ from rmslab.checks._core import (
     run_check,
 )
 from rmslab.checks._runs import check_trajectory
-from rmslab.checks.reference import gd_run, momentum_run
-from rmslab.measure import convergence_rate, gradient_path, step_lengths
+from rmslab.checks.reference import gd_run, heavy_ball_rate
+from rmslab.measure import gradient_path, step_lengths
 
 _SEED = 20261202
 _RUN_HINT = "Does the loop run a fixed number of steps, `for _ in range(steps)`?"
@@ -212,14 +212,6 @@ def check_terminal_speed(
     return run_check(checker, quiet=quiet, fn=terminal_speed_prediction)
 
 
-def _measured_rate(kappa: float, mu: float) -> float:
-    """(|x_400| / |x_200|)^(1/200) of heavy ball with Polyak's lr and momentum ``mu``."""
-    curvatures = np.array([1.0 / kappa, 1.0])
-    lr = 4 / (1 + np.sqrt(1 / kappa)) ** 2
-    xs = momentum_run(lambda x: curvatures * x, np.ones(2), lr, mu, 400)
-    return convergence_rate(np.linalg.norm(xs, axis=1), first=200, last=400)
-
-
 def check_momentum_rate(momentum_rate: Callable, *, quiet: bool = False) -> CheckResult:
     """Check the measured rate of tuned heavy ball: :math:`(\\sqrt\\kappa-1)/(\\sqrt\\kappa+1)`."""
     name = fn_name(momentum_rate)
@@ -240,7 +232,7 @@ def check_momentum_rate(momentum_rate: Callable, *, quiet: bool = False) -> Chec
                     f"for kappa = {kappa:g} you found {rate:.4f}, the square of the rate: "
                     "that is how fast the *loss* falls. Measure distances |x_t - x*|."
                 )
-            if np.isclose(rate, _measured_rate(kappa, mu=theory), rtol=0.02):
+            if np.isclose(rate, heavy_ball_rate(kappa, mu=theory), rtol=0.02):
                 raise Mistake(
                     f"for kappa = {kappa:g} you measured {rate:.4f}, the rate of mu = "
                     f"(sqrt(kappa) - 1)/(sqrt(kappa) + 1) = {theory:.4f}: the square is "
