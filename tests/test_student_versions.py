@@ -154,11 +154,11 @@ def raising_copy(solved):
     return broken
 
 
-def points_of_the_check_after(instructor, solution: int) -> float:
-    """The points of the graded cell that checks the function of solution cell ``solution``."""
+def points_lost_when_the_last_solution_raises(instructor):
+    """The points of the graded cell that checks the last solution cell's function."""
     cells = instructor.cells
-    start = cells.index(solution_cells(instructor)[solution])
-    check = next(c for c in cells[start:] if c.metadata.get("nbgrader", {}).get("grade"))
+    last = cells.index(solution_cells(instructor)[-1])
+    check = next(c for c in cells[last:] if c.metadata.get("nbgrader", {}).get("grade"))
     return check.metadata["nbgrader"]["points"]
 
 
@@ -209,7 +209,7 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
     assert score["solved"] == full
     assert score["unsolved"] == 0
     assert score["cheater"] == 0, "replaced checkers earned points"
-    assert score["raiser"] == full - points_of_the_check_after(instructor, -1)
+    assert score["raiser"] == full - points_lost_when_the_last_solution_raises(instructor)
 
     def graded(who):
         path = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name

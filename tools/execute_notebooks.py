@@ -5,11 +5,11 @@ python tools/execute_notebooks.py [--jobs N]   # `make book` runs it before `jup
 The book executes its notebooks in `cache` mode (`_config.yml`): `jupyter-book build` runs a
 notebook only when `_build/.jupyter_cache` holds no run of its current code, and it runs them one
 after another. This script fills the same cache first, running the notebooks that need it in N
-processes (default: one per core), longest first (by their last recorded run), so that the
-build then only renders them. It uses the settings the build uses (`_config.yml`: timeout,
-errors not allowed, each notebook run in its own folder). A notebook that fails here is not
-cached: the build runs it again and reports the error as it always does, so this script never
-changes what passes.
+processes (default: one per core), longest first (by their last recorded run, else by file
+size), so that the build then only renders them. It uses the settings the build uses
+(`_config.yml`: timeout, errors not allowed, each notebook run from the folder it is in). A
+notebook that fails here is not cached: the build runs it again and reports the error as it
+always does, so this script never changes what passes.
 """
 
 from __future__ import annotations
