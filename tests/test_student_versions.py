@@ -2,7 +2,7 @@
 
 The student versions are generated once per test session, exactly as `make student` writes
 them (`generate_assignment`). Each test worker grades in its own copy of the nbgrader course:
-one `nbgrader autograde` run per lab grades a solved, an unsolved, a cheating and a raising
+one `nbgrader autograde` run per lab grades a solved, an unsolved (and cheating) and a raising
 copy of it. Running the labs is most of this module's time, so each kernel run asserts all it
 can. Needs nbgrader (requirements-instructor.txt, which `make test` installs).
 """
@@ -20,6 +20,7 @@ from nbclient import NotebookClient
 
 import rmslab.course.student as sv
 import rmslab.course.student_book as book
+from rmslab.checks import grading
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,13 +126,29 @@ def test_every_exercise_is_graded_and_worth_points(lab):
         assert "### BEGIN SOLUTION" in cell.source and "hide-input" in cell.metadata["tags"]
 
 
+@pytest.mark.parametrize("lab", LABS, ids=IDS)
+def test_every_hidden_test_grades_with_a_fresh_rmslab(lab):
+    """Each hidden test is `grading.FRESH`, then `grading.grade("check_...", name)` first: its
+    checker is rmslab as it is on disk, whatever the notebook changed (tests/test_checks_core.py
+    tries a replaced checker), so the cheat that the autograde test tries on one exercise of
+    each lab is tried on the code that grades them all."""
+    for cell in graded_cells(nbformat.read(lab, 4)):
+        hidden = cell.source.split(sv.HIDDEN_TEST_MARKERS[0], 1)[1]
+        hidden = hidden.split(sv.HIDDEN_TEST_MARKERS[1], 1)[0].lstrip("\n")
+        assert hidden.startswith(grading.FRESH), cell.source
+        graded_by = hidden.removeprefix(grading.FRESH).strip().splitlines()[0]
+        assert re.fullmatch(r'grading\.grade\("check_\w+", \w+\)', graded_by), graded_by
+
+
 # The labs whose later cells fall back on the reference (`checks.yours_or_reference`).
 FALLBACK_LABS = [lab for lab in LABS if "yours_or_reference" in lab.read_text()]
 
-# What a cheating solution cell adds: every checker replaced by one that always says "Correct!".
-CHEAT = """
+# What a cheating solution cell adds: every checker replaced by one that always passes, and says
+# so (the visible check it fools prints CHEATED).
+CHEATED = "Correct! (a replaced checker)"
+CHEAT = f"""
 for _name in [n for n in dir(checks) if n.startswith("check_")]:
-    setattr(checks, _name, lambda *args, **kwargs: checks.CheckResult(True, "Correct!"))
+    setattr(checks, _name, lambda *a, **k: print({CHEATED!r}) or checks.CheckResult(True, "ok"))
 """
 
 
@@ -139,10 +156,11 @@ def solution_cells(nb):
     return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
 
 
-def cheating_copy(student):
-    """Unsolved, but the first solution cell also replaces every checker (visible checks pass)."""
+def released_with_a_cheat(student):
+    """The student version as released, except that its last solution cell, after the stub,
+    replaces every checker: a learner's Run All with one cheat in it."""
     cheat = nbformat.from_dict(student)
-    solution_cells(cheat)[0].source += "\n" + CHEAT
+    solution_cells(cheat)[-1].source += "\n" + CHEAT
     return cheat
 
 
@@ -175,12 +193,15 @@ def raised_by_the_hidden_test(cell) -> bool:
 @pytest.mark.parametrize("lab", LABS, ids=IDS)
 def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
     """One `nbgrader autograde` run per lab (so that the labs are graded on both test workers)
-    grades four copies of the student version:
+    grades three copies of the student version:
 
     * solved: full marks, and no cell raises;
-    * unsolved (the student version as released): 0, every visible check says "not implemented
-      yet", and the only errors are the hidden tests' (a learner's Run All raises nothing);
-    * checkers replaced by a solution cell: still 0;
+    * unsolved (the student version as released) with a cheat in its last solution cell, which
+      replaces every checker: 0. Every visible check before the cheat says "not implemented
+      yet", the one after it is fooled (it prints CHEATED), and the only errors are the hidden
+      tests' (a learner's Run All raises nothing). Every hidden test grades the same way
+      (`test_every_hidden_test_grades_with_a_fresh_rmslab`), so a cheat that fooled one would
+      fool them all;
     * raiser (solved, but the last solution cell raises): 0 for that exercise only, and no
       other cell raises.
     """
@@ -190,8 +211,7 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
     solved = sv.solved_copy(student, instructor)
     copies = {
         "solved": solved,
-        "unsolved": student,
-        "cheater": cheating_copy(student),
+        "unsolved": released_with_a_cheat(student),
         "raiser": raising_copy(solved),
     }
     for who, nb in copies.items():
@@ -207,8 +227,7 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
         full = gradebook.find_submission(sv.assignment_id(lab), "solved").max_score
     assert full >= 4
     assert score["solved"] == full
-    assert score["unsolved"] == 0
-    assert score["cheater"] == 0, "replaced checkers earned points"
+    assert score["unsolved"] == 0, "an unsolved lab with replaced checkers earned points"
     assert score["raiser"] == full - points_lost_when_the_last_solution_raises(instructor)
 
     def graded(who):
@@ -217,9 +236,12 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
 
     for cell in graded("solved"):
         assert not errors(cell), f"solved copy raised in {cell.source[:80]}"
-    for cell in graded("unsolved"):
-        if cell.metadata.get("nbgrader", {}).get("grade"):
-            assert "not implemented yet" in text(cell), cell.source
+    unsolved = graded("unsolved")
+    checked = [c for c in unsolved if c.metadata.get("nbgrader", {}).get("grade")]
+    for cell in unsolved:
+        if cell in checked:
+            said = CHEATED if cell is checked[-1] else "not implemented yet"
+            assert said in text(cell), cell.source
             assert raised_by_the_hidden_test(cell), f"the visible check raised: {cell.source[:80]}"
         else:
             assert not errors(cell), f"unsolved copy raised in {cell.source[:80]}"
