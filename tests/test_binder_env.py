@@ -7,6 +7,8 @@ include the learner's file and nothing else; these tests stop the files drifting
 """
 
 import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,11 @@ def test_pin_parser_rejects_a_package_pinned_twice_for_one_platform(tmp_path):
     with pytest.raises(AssertionError, match="pinned twice"):
         pins(twice)
     assert pins(twice, MACOS) == {"torch": "2.13.0"}
+
+
+def test_reading_a_notebook_builds_no_uri_parser():
+    """The jsonschema pin in requirements.txt: importing nbformat does not import
+    rfc3987-syntax, whose parser costs 1.4 s in every process that reads a notebook."""
+    code = "import sys, nbformat; print('rfc3987_syntax' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
