@@ -100,7 +100,8 @@ book: $(STAMP)
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target unit book-then-browser \
-	  NOTEBOOK_JOBS=1 UNIT_PRIORITY="nice -n 10"
+	  NOTEBOOK_JOBS=$(TEST_NOTEBOOK_JOBS) UNIT_PRIORITY="nice -n 10"
+TEST_NOTEBOOK_JOBS ?= 1  # notebooks at a time inside make test
 
 # All unit tests (tests/, without the browser tests), on two workers; `--dist worksteal` moves
 # queued tests to the worker that runs dry, since a few nbgrader tests take far longer than the rest.
@@ -124,8 +125,9 @@ lint: $(STAMP)
 # The built book in headless Chromium, served from 127.0.0.1 with every other host blocked.
 # Screenshots go to _build/screenshots. Needs `make book` first (`make test` does it). Two workers;
 # all the tests of one page run on one worker (tests/browser/conftest.py), which loads it once.
+BROWSER_WORKERS ?= 2
 browser: $(STAMP)
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n 2 --dist loadgroup --durations=10
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n $(BROWSER_WORKERS) --dist loadgroup --durations=10
 	@test -x $(CHROMIUM) || { \
 	  echo ""; \
 	  echo "*** BROWSER TESTS SKIPPED: no Chromium at $(CHROMIUM). ***"; \

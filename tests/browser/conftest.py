@@ -1,8 +1,8 @@
 """Fixtures for the tests of the built book (`make book` first; `make test` runs them last).
 
 The book is served from a local HTTP server on 127.0.0.1 (file:// breaks search) and viewed in
-Debian's headless Chromium through Playwright. Every request to any other host is aborted and
-recorded, so the tests also prove that a page needs no network once the book is built.
+Debian's headless Chromium through Playwright. Every request to any other host (or port) is
+refused and recorded, so the tests also prove that a page needs no network once the book is built.
 
 Settings (environment variables):
     BOOK_HTML        the built HTML directory, default `_build/html` of this repository
@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,30 +64,56 @@ def _requested(config: pytest.Config) -> bool:
     return False
 
 
-#: The test parameters that name a built page (each test opens that page).
-PAGE_PARAMETERS = ("page", "content_page", "explorer_page")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _requested(config):
         reason = book_missing_reason() or browser_missing_reason()
         if reason and os.environ.get("REQUIRE_BROWSER") == "1":
             raise pytest.UsageError(f"REQUIRE_BROWSER=1, so nothing may be skipped, but {reason}")
-        for item in items:
-            # Under `-n 2 --dist loadgroup` (make browser) every test of one page runs on the
-            # same worker, so each worker loads a page once (`book.visit`), not each page twice.
-            params = getattr(item, "callspec", None) and item.callspec.params or {}
-            page = next((params[k] for k in PAGE_PARAMETERS if params.get(k)), None)
-            if page:
-                item.add_marker(pytest.mark.xdist_group(page))
-            elif "jupyterlab" in getattr(item, "fixturenames", ()):
-                # one JupyterLab server (a module fixture) instead of one per worker
-                item.add_marker(pytest.mark.xdist_group("jupyterlab"))
         return
     ours = [item for item in items if HERE in Path(str(item.path)).parents]
     if ours:
         config.hook.pytest_deselected(items=ours)
         items[:] = [item for item in items if item not in ours]
+
+
+def work_group(nodeid: str, pages: frozenset[str]) -> str:
+    """The tests that run on one worker under `--dist loadgroup` (make browser): those of one
+    page, so that each worker loads a page once (`book.visit`), not each page twice; and the
+    JupyterLab tests, which share one JupyterLab server (a module fixture)."""
+    module, _, name = nodeid.partition("::")
+    if Path(module).name == "test_jupyterlab.py":
+        return "jupyterlab"
+    if name.endswith("]"):
+        page = name[name.index("[") + 1 : -1]  # the id of a test's one parameter, a built page
+        if page in pages:
+            return page
+    return nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadgroup`, grouped by `work_group`, the JupyterLab tests first.
+
+    xdist's own grouping (an `xdist_group` mark, which it appends to the test's id) has no effect
+    under pytest 9.2, whose ids it can no longer rename: every test was scheduled on its own.
+    JupyterLab first: the group takes longest, and started last it would run alone at the end.
+    """
+    if config.getvalue("dist") != "loadgroup" or not _requested(config):
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    pages = frozenset() if book_missing_reason() else frozenset(built_pages())
+
+    class PageScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_group(nodeid, pages)
+
+        def _assign_work_unit(self, node) -> None:
+            if "jupyterlab" in self.workqueue:
+                self.workqueue.move_to_end("jupyterlab", last=False)
+            super()._assign_work_unit(node)
+
+    return PageScheduling(config, log)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -164,6 +191,7 @@ class Book:
         self.base_url = base_url
         self.origin = base_url.rstrip("/")
         self._visits: dict[str, Visit] = {}
+        self._interactions: dict[str, Visit] = {}
 
     def open(self, path: str) -> Visit:
         """A fresh tab on `path` (relative URL, may carry a query), loaded and typeset."""
@@ -172,7 +200,7 @@ class Book:
         page.on("pageerror", lambda error: visit.page_errors.append(str(error)))
         page.on("requestfailed", lambda request: self._failed(request, visit))
         page.on("response", lambda response: self._http_error(response, visit))
-        page.route("**/*", lambda route: self._local_only(route, visit))
+        page.on("request", lambda request: self._offsite(request, visit))
         page.goto(self.base_url + path, wait_until="load")
         # MathJax loads deferred and typesets asynchronously; fonts arrive after it.
         page.evaluate(
@@ -193,6 +221,18 @@ class Book:
         self._visits[path].page.bring_to_front()
         return self._visits[path]
 
+    def interact(self, path: str) -> Visit:
+        """A second tab on `path`, for the tests that click or type in the page, so that the tab
+        of `visit` stays as a reader first sees it. They share it, loaded once (a chapter's load
+        and typesetting cost 2 s of CPU): each acts only on elements of its own (an explorer's
+        slider, an animation's buttons, the solutions' toggles), which the others leave as they
+        were loaded, and the solutions' test, which wants them all collapsed, runs last. Its
+        `page_errors` are the tab's: each of them sees the errors of those before it too."""
+        if path not in self._interactions:
+            self._interactions[path] = self.open(path)
+        self._interactions[path].page.bring_to_front()
+        return self._interactions[path]
+
     @staticmethod
     def _failed(request, visit: Visit) -> None:
         visit.failed_requests.append(f"{request.url}: {request.failure}")
@@ -202,14 +242,10 @@ class Book:
         if response.status >= 400:
             visit.failed_requests.append(f"{response.url}: HTTP {response.status}")
 
-    def _local_only(self, route, visit: Visit) -> None:
-        url = route.request.url
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" == self.origin:
-            route.continue_()
-        else:
-            visit.offsite_requests.append(url)
-            route.abort("blockedbyclient")
+    def _offsite(self, request, visit: Visit) -> None:
+        # The context's proxy refuses it (see `book`); a data: URL is no request to any host.
+        if not request.url.startswith((self.origin + "/", "data:", "blob:")):
+            visit.offsite_requests.append(request.url)
 
 
 @pytest.fixture(scope="session")
@@ -227,6 +263,16 @@ def browser():
 
 @pytest.fixture(scope="session")
 def book(browser, server_url) -> Book:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield Book(context, server_url)
-    context.close()
+    # Every request but to the book's own host and port goes to a proxy that refuses it: a
+    # socket bound but never listening. Chromium does this itself, so each request of a page
+    # costs no round trip through Python and the HTTP cache stays on (a route, `page.route`,
+    # turns it off: each tab fetched and compiled every script again).
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))
+        proxy = {
+            "server": f"http://127.0.0.1:{refusing.getsockname()[1]}",
+            "bypass": urlsplit(server_url).netloc,
+        }
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, proxy=proxy)
+        yield Book(context, server_url)
+        context.close()

@@ -5,6 +5,11 @@ JupyterLab (the learner's, from requirements.txt) serves the launch tree the bui
 opened as a learner would open it, its markdown cells rendered, and the rendered text must hold
 no MyST role or directive (`{glue:text}`, `{cite:t}`, `{numref}`, a ```` ```{exercise} ```` fence)
 and its solutions must be collapsed.
+
+One JupyterLab tab serves the module: the first chapter opens from its URL (`lab/tree/<path>`, what
+the Binder button opens) in a fresh workspace, and each next one in that same JupyterLab by the
+command that URL runs (`filebrowser:open-path`), which replaces the chapter before it. Loading the
+whole app again for each chapter took 6-8 s a chapter; opening one in the loaded app takes 1-2 s.
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ def jupyterlab(tmp_path_factory):
             f"--port={port}",
             f"--ServerApp.root_dir={served}",
             "--ServerApp.open_browser=False",
+            # window.jupyterapp: the tests open each next chapter with the app's own command
+            "--LabApp.expose_app_in_browser=True",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -88,35 +95,70 @@ def jupyterlab(tmp_path_factory):
         server.wait(timeout=30)
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_a_chapter_in_jupyterlab_shows_text_not_markup(browser, jupyterlab, chapter):
-    base, token = jupyterlab
+# JupyterLab's tree URL opens its file with this command, once the app has started.
+OPEN = """async path => {
+    const app = window.jupyterapp, before = [...app.shell.widgets('main')];
+    const opened = await app.commands.execute('filebrowser:open-path',
+                                              {path, dontShowBrowser: true});
+    before.filter(w => w !== opened).forEach(w => w.dispose());
+}"""
+PANEL = """path => {
+    const app = window.jupyterapp;
+    const panel = app && [...app.shell.widgets('main')]
+        .find(w => w.context && w.context.path === path);
+    return panel ? panel.id : false;
+}"""
+# Every markdown cell of the chapter's panel rendered (JupyterLab marks a cell `jp-mod-rendered`
+# once its HTML is in place), and MathJax set up: it typesets a cell as soon as the cell is shown,
+# and its first typesetting, when it is ready, adds its stylesheet; every typesetting that waited
+# for it has run in the same task, before this check can run again.
+RENDERED = """([id, n]) => {
+    const panel = document.getElementById(id);
+    const cells = panel ? panel.querySelectorAll('.jp-Notebook .jp-MarkdownCell') : [];
+    return cells.length >= n && [...cells].every(c => c.classList.contains('jp-mod-rendered'))
+        && document.getElementById('MJX-CHTML-styles') !== null;
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab_tab(browser, jupyterlab):
+    """One browser tab for the module's JupyterLab; the first test loads the app in it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        cells = json.loads(Path(LAUNCH_TREE / chapter).read_text())["cells"]
-        count = len([c for c in cells if c["cell_type"] == "markdown"])
-        # `reset`: a fresh workspace, without the notebooks earlier tests opened.
-        page.goto(f"{base}/lab/tree/{chapter}?reset&token={token}", wait_until="load")
-        page.wait_for_function(
-            """n => document.querySelectorAll(
-                '.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown').length >= n""",
-            arg=count,
-            timeout=90_000,
-        )
-        page.wait_for_timeout(1000)  # typesetting and the last cells settle
-        rendered = page.eval_on_selector_all(
-            ".jp-Notebook .jp-MarkdownCell", "cells => cells.map(c => c.innerText)"
-        )
-        assert len(rendered) == count, "not every markdown cell was rendered"
-        text = "\n".join(rendered)
-        raw = sorted({m.group(0) for m in RAW.finditer(text)})
-        assert raw == [], f"{chapter} shows raw markup in JupyterLab: {raw}"
-        opened = page.eval_on_selector_all(".jp-RenderedMarkdown details[open]", "n => n.length")
-        assert opened == 0, "a solution is open when the chapter is opened"
-        Path(HTML_DIR.parent / "screenshots").mkdir(exist_ok=True)
-        page.screenshot(
-            path=str(HTML_DIR.parent / "screenshots" / f"jupyterlab-{Path(chapter).stem}.png")
-        )
-    finally:
-        context.close()
+    yield context.new_page()
+    context.close()
+
+
+def open_chapter(tab, jupyterlab, chapter: str) -> str:
+    """Open `chapter` in the JupyterLab of `tab`, alone in the main area: the id of its panel."""
+    base, token = jupyterlab
+    if tab.url.startswith(base):
+        tab.evaluate(OPEN, chapter)
+    else:
+        # `reset`: a fresh workspace, without notebooks an earlier run left open.
+        tab.goto(f"{base}/lab/tree/{chapter}?reset&token={token}", wait_until="load")
+    return tab.wait_for_function(PANEL, arg=chapter, timeout=90_000).json_value()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_chapter_in_jupyterlab_shows_text_not_markup(lab_tab, jupyterlab, chapter):
+    page = lab_tab
+    cells = json.loads(Path(LAUNCH_TREE / chapter).read_text())["cells"]
+    count = len([c for c in cells if c["cell_type"] == "markdown"])
+    panel = open_chapter(page, jupyterlab, chapter)
+    page.wait_for_function(RENDERED, arg=[panel, count], timeout=90_000)
+    page.evaluate("() => document.fonts.ready.then(() => null)")  # MathJax's fonts, for the shot
+    rendered = page.eval_on_selector_all(
+        f'[id="{panel}"] .jp-Notebook .jp-MarkdownCell', "cells => cells.map(c => c.innerText)"
+    )
+    assert len(rendered) == count, "not every markdown cell was rendered"
+    text = "\n".join(rendered)
+    raw = sorted({m.group(0) for m in RAW.finditer(text)})
+    assert raw == [], f"{chapter} shows raw markup in JupyterLab: {raw}"
+    opened = page.eval_on_selector_all(
+        f'[id="{panel}"] .jp-RenderedMarkdown details[open]', "n => n.length"
+    )
+    assert opened == 0, "a solution is open when the chapter is opened"
+    Path(HTML_DIR.parent / "screenshots").mkdir(exist_ok=True)
+    page.screenshot(
+        path=str(HTML_DIR.parent / "screenshots" / f"jupyterlab-{Path(chapter).stem}.png")
+    )
