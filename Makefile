@@ -101,7 +101,8 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target unit book-then-browser \
 	  NOTEBOOK_JOBS=$(TEST_NOTEBOOK_JOBS) UNIT_PRIORITY="nice -n 10"
-TEST_NOTEBOOK_JOBS ?= 1  # notebooks at a time inside make test
+# notebooks at a time inside make test
+TEST_NOTEBOOK_JOBS ?= 1
 
 # All unit tests (tests/, without the browser tests), on two workers; `--dist worksteal` moves
 # queued tests to the worker that runs dry, since a few nbgrader tests take far longer than the rest.
