@@ -93,16 +93,16 @@ book: $(STAMP)
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html"
 
 # make test: lint; then two jobs side by side: the unit tests (two workers), and the strict
-# book build, its notebooks one at a time, followed by the browser tests of the built book.
+# book build, its notebooks TEST_NOTEBOOK_JOBS (one) at a time, followed by the browser tests
+# of the built book.
 # The book and its browser tests are the longer chain, so the unit tests run at a lower
 # priority (`nice`) and take the CPU that chain leaves. Each job's output is printed when it
 # ends. (Notebooks two at a time beside the unit tests made the run slower on 2 cores.)
+TEST_NOTEBOOK_JOBS ?= 1
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target unit book-then-browser \
 	  NOTEBOOK_JOBS=$(TEST_NOTEBOOK_JOBS) UNIT_PRIORITY="nice -n 10"
-# notebooks at a time inside make test
-TEST_NOTEBOOK_JOBS ?= 1
 
 # All unit tests (tests/, without the browser tests), on two workers; `--dist worksteal` moves
 # queued tests to the worker that runs dry, since a few nbgrader tests take far longer than the rest.

@@ -232,20 +232,20 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
 
     def graded(who):
         path = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name
-        return nbformat.read(path, 4).cells
+        return nbformat.read(path, 4)
 
-    for cell in graded("solved"):
+    for cell in graded("solved").cells:
         assert not errors(cell), f"solved copy raised in {cell.source[:80]}"
     unsolved = graded("unsolved")
-    checked = [c for c in unsolved if c.metadata.get("nbgrader", {}).get("grade")]
-    for cell in unsolved:
-        if cell in checked:
-            said = CHEATED if cell is checked[-1] else "not implemented yet"
+    cheated = graded_cells(unsolved)[-1]  # the check after the cheat
+    for cell in unsolved.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            said = CHEATED if cell is cheated else "not implemented yet"
             assert said in text(cell), cell.source
             assert raised_by_the_hidden_test(cell), f"the visible check raised: {cell.source[:80]}"
         else:
             assert not errors(cell), f"unsolved copy raised in {cell.source[:80]}"
-    for cell in graded("raiser"):
+    for cell in graded("raiser").cells:
         grade_or_solution = cell.metadata.get("nbgrader", {})
         if not (grade_or_solution.get("grade") or grade_or_solution.get("solution")):
             assert not errors(cell), f"raiser copy raised in {cell.source[:80]}"

@@ -215,11 +215,7 @@ class Book:
 
     def visit(self, path: str) -> Visit:
         """The page at `path`, opened once and shared by the tests that only look at it."""
-        if path not in self._visits:
-            self._visits[path] = self.open(path)
-        # Background tabs get no animation frames, which Playwright's clicks wait for.
-        self._visits[path].page.bring_to_front()
-        return self._visits[path]
+        return self._shared(self._visits, path)
 
     def interact(self, path: str) -> Visit:
         """A second tab on `path`, for the tests that click or type in the page, so that the tab
@@ -228,10 +224,15 @@ class Book:
         slider, an animation's buttons, the solutions' toggles), which the others leave as they
         were loaded, and the solutions' test, which wants them all collapsed, runs last. Its
         `page_errors` are the tab's: each of them sees the errors of those before it too."""
-        if path not in self._interactions:
-            self._interactions[path] = self.open(path)
-        self._interactions[path].page.bring_to_front()
-        return self._interactions[path]
+        return self._shared(self._interactions, path)
+
+    def _shared(self, tabs: dict[str, Visit], path: str) -> Visit:
+        """The tab on `path` in `tabs`, opened on first use and brought to the front."""
+        if path not in tabs:
+            tabs[path] = self.open(path)
+        # Background tabs get no animation frames, which Playwright's clicks wait for.
+        tabs[path].page.bring_to_front()
+        return tabs[path]
 
     @staticmethod
     def _failed(request, visit: Visit) -> None:
