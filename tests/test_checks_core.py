@@ -50,6 +50,21 @@ def test_an_unfinished_exercise_reports_not_implemented(check, capsys):
     assert "not implemented yet" in printed.err and printed.out == ""
 
 
+def uses_an_unfinished_exercise(*args):
+    return stub(*args)
+
+
+@pytest.mark.parametrize("check", CHECKERS)
+def test_an_answer_that_calls_an_unfinished_exercise_is_told_which(check):
+    """A finished answer that calls an earlier exercise's stub is not "not implemented yet"
+    itself: the message names the stub (Lab 1's `gd_run` calls `gd_step`)."""
+    result = getattr(checks, check)(uses_an_unfinished_exercise, quiet=True)
+    assert not result.passed
+    assert result.message.startswith(
+        "Not yet: `uses_an_unfinished_exercise` calls `stub`, which is not implemented yet"
+    ), result.message
+
+
 @pytest.mark.parametrize("check", CHECKERS)
 def test_a_crash_is_reported_in_plain_words(check):
     result = getattr(checks, check)(crashes, quiet=True)

@@ -2,9 +2,10 @@
 
 The student versions are generated once per test session, exactly as `make student` writes
 them (`generate_assignment`). Each test worker grades in its own copy of the nbgrader course:
-one `nbgrader autograde` run per lab grades a solved, an unsolved (and cheating) and a raising
-copy of it. Running the labs is most of this module's time, so each kernel run asserts all it
-can. Needs nbgrader (requirements-instructor.txt, which `make test` installs).
+one `nbgrader autograde` run per lab grades a solved, an unsolved (and cheating) and a
+partly solved copy of it (one exercise skipped, one raising). Running the labs is most of this
+module's time, so each kernel run asserts all it can. Needs nbgrader
+(requirements-instructor.txt, which `make test` installs).
 """
 
 import fcntl
@@ -16,7 +17,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import rmslab.course.student as sv
 import rmslab.course.student_book as book
@@ -164,20 +164,29 @@ def released_with_a_cheat(student):
     return cheat
 
 
-def raising_copy(solved):
-    """Solved, but the last solution cell raises before it defines anything."""
-    broken = nbformat.from_dict(solved)
-    last = solution_cells(broken)[-1]
-    last.source = 'raise RuntimeError("a bug at the top of the cell")\n' + last.source
-    return broken
+RAISE = 'raise RuntimeError("a bug at the top of the cell")\n'
 
 
-def points_lost_when_the_last_solution_raises(instructor):
-    """The points of the graded cell that checks the last solution cell's function."""
-    cells = instructor.cells
-    last = cells.index(solution_cells(instructor)[-1])
-    check = next(c for c in cells[last:] if c.metadata.get("nbgrader", {}).get("grade"))
-    return check.metadata["nbgrader"]["points"]
+def skipping_and_raising_copy(solved, student):
+    """Solved, except that the first exercise is left as released (its stub, as a learner who
+    skipped it) and the last solution cell raises before it defines anything."""
+    copy = nbformat.from_dict(solved)
+    first, last = solution_cells(copy)[0], solution_cells(copy)[-1]
+    first.source = solution_cells(student)[0].source
+    last.source = RAISE + last.source
+    return copy
+
+
+def defined_name(stub_cell) -> str:
+    """The function or class a solution cell defines."""
+    return re.search(r"^(?:def|class) (\w+)", stub_cell.source, re.MULTILINE)[1]
+
+
+def cell_scores(gradebook, lab, who) -> list[float]:
+    """The autograded score of each graded cell of `who`'s copy of `lab`, in notebook order."""
+    graded = gradebook.find_submission_notebook(lab.stem, sv.assignment_id(lab), who)
+    by_id = {grade.name: grade.score for grade in graded.grades}
+    return [by_id[c.metadata["nbgrader"]["grade_id"]] for c in graded_cells(nbformat.read(lab, 4))]
 
 
 def raised_by_the_hidden_test(cell) -> bool:
@@ -191,7 +200,7 @@ def raised_by_the_hidden_test(cell) -> bool:
 
 
 @pytest.mark.parametrize("lab", LABS, ids=IDS)
-def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
+def test_autograde_gives_marks_only_to_real_solutions(course, lab):
     """One `nbgrader autograde` run per lab (so that the labs are graded on both test workers)
     grades three copies of the student version:
 
@@ -202,8 +211,11 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
       tests' (a learner's Run All raises nothing). Every hidden test grades the same way
       (`test_every_hidden_test_grades_with_a_fresh_rmslab`), so a cheat that fooled one would
       fool them all;
-    * raiser (solved, but the last solution cell raises): 0 for that exercise only, and no
-      other cell raises.
+    * skipper (`skipping_and_raising_copy`: solved, except a stub left in the first exercise
+      and a last solution cell that raises): 0 for those two exercises and for each exercise
+      whose answer calls the stub (its visible check names the stub); every other exercise gets
+      its points. No other cell raises, and each later cell that needs the skipped answer
+      uses the reference and says so in one line.
     """
     course_dir, _ = course
     instructor = nbformat.read(lab, 4)
@@ -212,7 +224,7 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
     copies = {
         "solved": solved,
         "unsolved": released_with_a_cheat(student),
-        "raiser": raising_copy(solved),
+        "skipper": skipping_and_raising_copy(solved, student),
     }
     for who, nb in copies.items():
         target = course_dir / "submitted" / who / sv.assignment_id(lab)
@@ -225,10 +237,10 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
         score = {who: gradebook.find_submission(sv.assignment_id(lab), who).score for who in copies}
         full = gradebook.find_submission(sv.assignment_id(lab), "solved").max_score
+        skipper_scores = cell_scores(gradebook, lab, "skipper")
     assert full >= 4
     assert score["solved"] == full
     assert score["unsolved"] == 0, "an unsolved lab with replaced checkers earned points"
-    assert score["raiser"] == full - points_lost_when_the_last_solution_raises(instructor)
 
     def graded(who):
         path = course_dir / "autograded" / who / sv.assignment_id(lab) / lab.name
@@ -245,10 +257,29 @@ def test_autograde_gives_full_marks_only_to_real_solutions(course, lab):
             assert raised_by_the_hidden_test(cell), f"the visible check raised: {cell.source[:80]}"
         else:
             assert not errors(cell), f"unsolved copy raised in {cell.source[:80]}"
-    for cell in graded("raiser").cells:
-        grade_or_solution = cell.metadata.get("nbgrader", {})
-        if not (grade_or_solution.get("grade") or grade_or_solution.get("solution")):
-            assert not errors(cell), f"raiser copy raised in {cell.source[:80]}"
+
+    skipper = graded("skipper")
+    skipped = defined_name(solution_cells(student)[0])
+    checks = graded_cells(skipper)
+    assert f"`{skipped}` is not implemented yet" in text(checks[0])
+    assert raised_by_the_hidden_test(checks[0]) and skipper_scores[0] == 0
+    assert skipper_scores[-1] == 0, "an exercise whose cell raised earned points"
+    assert [e.ename for e in errors(solution_cells(skipper)[-1])] == ["RuntimeError"]
+    points = [c.metadata["nbgrader"]["points"] for c in graded_cells(instructor)]
+    for check, earned, worth in zip(checks[1:-1], skipper_scores[1:-1], points[1:-1], strict=True):
+        if f"calls `{skipped}`, which is not implemented yet" in " ".join(text(check).split()):
+            assert earned == 0 and raised_by_the_hidden_test(check), check.source
+        else:
+            assert earned == worth and not errors(check), check.source
+    for cell in skipper.cells:
+        if not any(cell is c for c in (*checks, solution_cells(skipper)[-1])):
+            assert not errors(cell), f"skipper copy raised in {cell.source[:80]}"
+    if lab in FALLBACK_LABS:
+        said = [
+            text(c) for c in skipper.cells if "so this cell uses the reference instead" in text(c)
+        ]
+        assert said, "no cell said that it used the reference"
+        assert all(t.count("uses the reference") == 1 for t in said), said
 
 
 def nbgrader_validate(notebooks: dict, tmp_path) -> dict[str, str]:
@@ -283,26 +314,6 @@ def test_nbgrader_validate_fails_an_unsolved_or_wrong_lab_and_passes_a_solved_on
     assert said["solved"].startswith("Success! Your notebook passes all the tests."), said
     for who in ("unsolved", "wrong"):
         assert said[who].startswith("VALIDATION FAILED") and "Not yet:" in said[who], said[who]
-
-
-@pytest.mark.parametrize("lab", FALLBACK_LABS, ids=[lab.stem for lab in FALLBACK_LABS])
-def test_run_all_with_a_skipped_exercise_uses_the_reference_and_says_so(course, lab, tmp_path):
-    """Everything solved except the first exercise: nothing raises, and the cells that need
-    the skipped exercise say in one line that they use the reference."""
-    course_dir, _ = course
-    student = nbformat.read(course_dir / "release" / sv.assignment_id(lab) / lab.name, 4)
-    nb = sv.solved_copy(student, nbformat.read(lab, 4))
-    skipped = solution_cells(nb)[0]
-    skipped.source = solution_cells(student)[0].source
-    assert "NotImplementedError" in skipped.source
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    for cell in nb.cells:
-        assert not errors(cell), f"cell raised: {cell.source[:80]}"
-    said = [text(c) for c in nb.cells if "so this cell uses the reference instead" in text(c)]
-    assert said, "no cell said that it used the reference"
-    assert all(t.count("uses the reference") == 1 for t in said)
 
 
 def test_lab_4_promises_agreement_to_rounding_error_not_to_1e_6():

@@ -230,6 +230,35 @@ def run_with_time_limit(fn: Callable, args: tuple = (), seconds: float | None = 
         _limits.active = False
 
 
+def not_implemented(name: str, exc: NotImplementedError) -> Mistake:
+    """The message for a ``NotImplementedError`` out of the student's ``name``: its own stub,
+    or the stub of an earlier exercise it calls (then that one is named, not ``name``)."""
+    inner = innermost_function(exc)
+    if inner.isidentifier() and inner != name:
+        return Mistake(
+            f"`{name}` calls `{inner}`, which is not implemented yet: finish that exercise "
+            "first (until its check passes), then run this check again."
+        )
+    return Mistake(
+        f"`{name}` is not implemented yet: replace the `raise NotImplementedError` line "
+        "with your code, run that cell, then run this check again."
+    )
+
+
+def innermost_function(exc: BaseException) -> str:
+    """Name of the function in which ``exc`` was raised (the last frame of its traceback); for
+    a constructor, the name of its class."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    frame = tb.tb_frame
+    if frame.f_code.co_name == "__init__" and "self" in frame.f_locals:
+        return type(frame.f_locals["self"]).__name__
+    return frame.f_code.co_name
+
+
 #: What :func:`call` suggests when a function without a loop of its own runs out of time.
 NO_LOOP_HINT = "This function needs no loop: look for a `while` loop whose condition never changes."
 
@@ -262,11 +291,8 @@ def call(fn: Callable, *args: Any, loop_hint: str = NO_LOOP_HINT) -> Any:
             f"`{name}` did not return within {timeout.args[0]:g} s, {stopped}: it probably "
             f"loops forever. {loop_hint}"
         ) from None
-    except NotImplementedError:
-        raise Mistake(
-            f"`{name}` is not implemented yet: replace the `raise NotImplementedError` line "
-            "with your code, run that cell, then run this check again."
-        ) from None
+    except NotImplementedError as exc:
+        raise not_implemented(name, exc) from None
     except Exception as exc:  # the student's code may raise anything; report it plainly
         raise Mistake(
             f"`{name}` raised {type(exc).__name__}: {exc}. Read the error, fix the function, "

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rmslab.checks._core import Mistake, run_with_time_limit
+from rmslab.checks._core import Mistake, not_implemented, run_with_time_limit
 
 
 def raised(name: str, exc: Exception) -> Mistake:
@@ -42,34 +42,11 @@ def run_student(
             f"it probably loops forever. {loop_hint}"
         ) from None
     except NotImplementedError as exc:
-        inner = _innermost_function(exc)
-        if inner != name:
-            raise Mistake(
-                f"`{name}` calls `{inner}`, which is not implemented yet: finish that exercise "
-                "first (until its check passes), then run this check again."
-            ) from None
-        raise Mistake(
-            f"`{name}` is not implemented yet: replace the `raise NotImplementedError` line "
-            "with your code, run that cell, then run this check again."
-        ) from None
+        raise not_implemented(name, exc) from None
     except Mistake:
         raise
     except Exception as exc:  # the student's code may raise anything
         raise (explain or (lambda error: raised(name, error)))(exc) from None
-
-
-def _innermost_function(exc: BaseException) -> str:
-    """Name of the function in which ``exc`` was raised (the last frame of its traceback); for
-    a constructor, the name of its class."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return ""
-    frame = tb.tb_frame
-    if frame.f_code.co_name == "__init__" and "self" in frame.f_locals:
-        return type(frame.f_locals["self"]).__name__
-    return frame.f_code.co_name
 
 
 def an_instance(value: Any) -> str:
