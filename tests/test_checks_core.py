@@ -1,5 +1,6 @@
 """Every checker, whatever the student's function does, reports and never raises."""
 
+import logging
 import re
 import signal
 import sys
@@ -62,6 +63,19 @@ def test_an_answer_that_calls_an_unfinished_exercise_is_told_which(check):
     assert not result.passed
     assert result.message.startswith(
         "Not yet: `uses_an_unfinished_exercise` calls `stub`, which is not implemented yet"
+    ), result.message
+
+
+def meets_a_library_refusal(*args):
+    logging.Handler().emit(None)  # the standard library's "subclasses must implement this"
+
+
+@pytest.mark.parametrize("check", CHECKERS)
+def test_a_library_not_implemented_error_is_quoted_not_called_a_stub(check):
+    result = getattr(checks, check)(meets_a_library_refusal, quiet=True)
+    assert not result.passed
+    assert result.message.startswith(
+        "Not yet: `meets_a_library_refusal` raised NotImplementedError: emit must be implemented"
     ), result.message
 
 

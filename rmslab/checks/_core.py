@@ -20,12 +20,14 @@ import ctypes
 import itertools
 import signal
 import sys
+import sysconfig
 import textwrap
 import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -230,10 +232,25 @@ def run_with_time_limit(fn: Callable, args: tuple = (), seconds: float | None = 
         _limits.active = False
 
 
+RMSLAB_DIR = str(Path(__file__).resolve().parents[1])
+#: Where library code lives (Python's, the installed packages', rmslab's): a
+#: ``NotImplementedError`` raised there is not a stub of the student's.
+LIBRARY_DIRS = tuple(
+    {*(sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")), RMSLAB_DIR}
+)
+
+
 def not_implemented(name: str, exc: NotImplementedError) -> Mistake:
     """The message for a ``NotImplementedError`` out of the student's ``name``: its own stub,
-    or the stub of an earlier exercise it calls (then that one is named, not ``name``)."""
-    inner = innermost_function(exc)
+    the stub of an earlier exercise it calls (then that one is named, not ``name``), or a
+    library's refusal (then it is quoted like any other error)."""
+    frame = innermost_frame(exc)
+    if frame is not None and frame.f_code.co_filename.startswith(LIBRARY_DIRS):
+        return Mistake(
+            f"`{name}` raised NotImplementedError: {exc}. Read the error, fix the function, "
+            "and run both cells again."
+        )
+    inner = "" if frame is None else function_name(frame)
     if inner.isidentifier() and inner != name:
         return Mistake(
             f"`{name}` calls `{inner}`, which is not implemented yet: finish that exercise "
@@ -245,15 +262,16 @@ def not_implemented(name: str, exc: NotImplementedError) -> Mistake:
     )
 
 
-def innermost_function(exc: BaseException) -> str:
-    """Name of the function in which ``exc`` was raised (the last frame of its traceback); for
-    a constructor, the name of its class."""
+def innermost_frame(exc: BaseException):
+    """The frame in which ``exc`` was raised (the last of its traceback), or None."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    if tb is None:
-        return ""
-    frame = tb.tb_frame
+    return None if tb is None else tb.tb_frame
+
+
+def function_name(frame) -> str:
+    """The name of the function a frame runs; for a constructor, the name of its class."""
     if frame.f_code.co_name == "__init__" and "self" in frame.f_locals:
         return type(frame.f_locals["self"]).__name__
     return frame.f_code.co_name
