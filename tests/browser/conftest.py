@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import inspect
 import os
 import socket
 import threading
@@ -66,6 +67,13 @@ def _requested(config: pytest.Config) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _requested(config):
+        # The tests that click or type run after those that only look, in the order they were
+        # collected; a page's tests run on one worker in this order (`work_group`).
+        for item in items:
+            clicks = "book.interact(" in inspect.getsource(getattr(item, "function", len))
+            if clicks and not item.get_closest_marker("interacts"):
+                raise pytest.UsageError(f"{item.nodeid} calls book.interact: mark it `interacts`")
+        items.sort(key=lambda item: item.get_closest_marker("interacts") is not None)
         reason = book_missing_reason() or browser_missing_reason()
         if reason and os.environ.get("REQUIRE_BROWSER") == "1":
             raise pytest.UsageError(f"REQUIRE_BROWSER=1, so nothing may be skipped, but {reason}")
@@ -191,7 +199,6 @@ class Book:
         self.base_url = base_url
         self.origin = base_url.rstrip("/")
         self._visits: dict[str, Visit] = {}
-        self._interactions: dict[str, Visit] = {}
 
     def open(self, path: str) -> Visit:
         """A fresh tab on `path` (relative URL, may carry a query), loaded and typeset."""
@@ -215,24 +222,25 @@ class Book:
 
     def visit(self, path: str) -> Visit:
         """The page at `path`, opened once and shared by the tests that only look at it."""
-        return self._shared(self._visits, path)
+        return self._shared(path)
 
     def interact(self, path: str) -> Visit:
-        """A second tab on `path`, for the tests that click or type in the page, so that the tab
-        of `visit` stays as a reader first sees it. They share it, loaded once (a chapter's load
-        and typesetting cost 2 s of CPU): each acts only on elements of its own (an explorer's
-        slider, an animation's buttons, the solutions' toggles), which the others leave as they
-        were loaded, and the solutions' test, which wants them all collapsed, runs last. Its
-        `page_errors` are the tab's: each of them sees the errors of those before it too."""
-        return self._shared(self._interactions, path)
+        """The same tab, for the tests that click or type in the page (marked `interacts`): they
+        run after every test that only looks at it (`pytest_collection_modifyitems`), which so
+        sees the page as a reader first sees it, and a chapter loads and typesets once (2 s of
+        CPU), not twice. Each acts only on elements of its own (an explorer's slider, an
+        animation's buttons, the solutions' toggles), which the others leave as they were
+        loaded, and the solutions' test, which wants them all collapsed, runs last. `page_errors`
+        are the tab's: each test sees the errors of those before it too."""
+        return self._shared(path)
 
-    def _shared(self, tabs: dict[str, Visit], path: str) -> Visit:
-        """The tab on `path` in `tabs`, opened on first use and brought to the front."""
-        if path not in tabs:
-            tabs[path] = self.open(path)
+    def _shared(self, path: str) -> Visit:
+        """The tab on `path`, opened on first use and brought to the front."""
+        if path not in self._visits:
+            self._visits[path] = self.open(path)
         # Background tabs get no animation frames, which Playwright's clicks wait for.
-        tabs[path].page.bring_to_front()
-        return tabs[path]
+        self._visits[path].page.bring_to_front()
+        return self._visits[path]
 
     @staticmethod
     def _failed(request, visit: Visit) -> None:

@@ -116,9 +116,10 @@ def reference_from_state(state: dict, side: dict) -> np.ndarray:
     return reference(case, steps=state["steps"])
 
 
+@pytest.mark.interacts
 @pytest.mark.parametrize("explorer_page", _pages_param())
 def test_what_the_explorer_draws_is_rmslab_for_its_controls(book, explorer_page):
-    visit = book.interact(explorer_page)  # not the tab of `book.visit`: the keys change it
+    visit = book.interact(explorer_page)  # after the tests that only look: the keys change it
     tab = visit.page
     tab.wait_for_function(STARTED)
     explorers = tab.evaluate(EXPLORERS)

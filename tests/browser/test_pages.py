@@ -1,10 +1,10 @@
 """Every page of the built book, as a reader's browser shows it, with the network unplugged.
 
-The tests that only look at a page share one load of it (`book.visit`), which stays as a reader
-first sees it (solutions collapsed) whatever order the tests run in. The tests that click or type
-share a second one (`book.interact`): an explorer's keys (test_explorer.py), then the animations,
-then the solutions, in the order pytest runs them (files, then definitions; a page's tests run on
-one worker, in that order). Each acts only on elements of its own, and the solutions' test, which
+All the tests of a page share one load of it, on one worker. The tests that only look at it
+(`book.visit`) run first, and see it as a reader first sees it (solutions collapsed). The tests
+that click or type (`book.interact`, marked `interacts`) run after them: an explorer's keys
+(test_explorer.py), then the animations, then the solutions, in the order pytest collects them
+(files, then definitions). Each acts only on elements of its own, and the solutions' test, which
 wants every solution collapsed, comes last.
 """
 
@@ -149,13 +149,14 @@ def _frame(page, image_id: str) -> tuple[str, str]:
     )
 
 
+@pytest.mark.interacts
 def test_each_animation_plays_and_its_slider_moves(book, content_page):
     """matplotlib's to_jshtml animations, which run without a kernel."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     if not book.visit(content_page).page.evaluate(ANIMATIONS):
         return
-    visit = book.interact(content_page)  # not the tab of `book.visit`: playing changes it
+    visit = book.interact(content_page)  # after the tests that only look: playing changes it
     page = visit.page
     for image_id in page.evaluate(ANIMATIONS):
         animation = page.locator(f'.animation:has(img[id="{image_id}"])')
@@ -213,11 +214,12 @@ SOLUTIONS = """() => {
 }"""
 
 
+@pytest.mark.interacts
 def test_exercise_solutions_are_collapsed_until_clicked(book, content_page):
     """sphinx-exercise solutions and nbgrader solution cells: hidden, then shown on a click."""
     if not book.visit(content_page).page.evaluate(SOLUTIONS):
         return  # test_the_checks_are_not_vacuous: some pages do have both kinds
-    visit = book.interact(content_page)  # not the tab of `book.visit`: clicking changes the page
+    visit = book.interact(content_page)  # after the tests that only look: clicking changes it
     page = visit.page
     for solution in page.evaluate(SOLUTIONS):
         if solution["kind"] == "solution":
