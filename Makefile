@@ -15,7 +15,7 @@ export OMP_NUM_THREADS := 1
 LINTED  := rmslab tests _ext tools $(NOTEBOOKS)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install book test unit book-then-browser check lint browser student book-student lab sync-url clean
+.PHONY: help install book test unit book-then-browser check lint browser screenshots student book-student lab sync-url clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (creates .venv on first use)"
@@ -23,6 +23,7 @@ help:
 	@echo "make test   lint; all unit tests beside the strict book build (runs every notebook"
 	@echo "            once, cached) and then the browser tests of the built book"
 	@echo "make lint   ruff check and ruff format --check"
+	@echo "make screenshots  a full-page screenshot of each page of the built book: _build/screenshots"
 	@echo "make install  the learner's environment only (requirements.txt, torch CPU)"
 	@echo "make lab    open the student versions of the labs in JupyterLab"
 	@echo "make student       student versions of the labs (nbgrader) into _build/student"
@@ -128,11 +129,18 @@ lint: $(STAMP)
 # all the tests of one page run on one worker (tests/browser/conftest.py), which loads it once.
 BROWSER_WORKERS ?= 2
 browser: $(STAMP)
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n $(BROWSER_WORKERS) --dist loadgroup --durations=10
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n $(BROWSER_WORKERS) --dist loadgroup \
+	  -m "not screenshots" --durations=10
 	@test -x $(CHROMIUM) || { \
 	  echo ""; \
 	  echo "*** BROWSER TESTS SKIPPED: no Chromium at $(CHROMIUM). ***"; \
 	  echo "*** To run them: apt-get install chromium (as root), then make test again. ***"; }
+
+# A full-page screenshot of every page of the built book, for a person to look over, in
+# _build/screenshots (CI keeps them as an artifact). Needs `make book` first.
+screenshots: $(STAMP)
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n $(BROWSER_WORKERS) --dist loadgroup \
+	  -m screenshots -q
 
 # Student versions: solutions replaced by stubs, hidden tests removed (nbgrader).
 student: $(INSTRUCTOR_STAMP)

@@ -117,7 +117,11 @@ def full_page_png(page) -> bytes:
     return base64.b64decode(shot["data"])
 
 
+@pytest.mark.screenshots
 def test_screenshot_of_each_page(book, content_page, screenshot_dir):
+    """A full-page PNG of each page for a person to look over (`make screenshots`; CI keeps them
+    as an artifact). Not part of `make test`: it checks nothing but that an image was made, and
+    painting 20 000-pixel pages costs a tenth of the browser tests' CPU."""
     visit = book.visit(content_page)
     target = screenshot_dir / content_page.replace(".html", ".png")
     target.parent.mkdir(parents=True, exist_ok=True)
