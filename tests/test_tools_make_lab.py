@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STAMPS = [".venv/.learner-stamp", ".venv/.instructor-stamp", ".venv/.installed-stamp"]
 
 pytest.importorskip("nbgrader", reason="make lab writes the student versions with nbgrader")
-pytestmark = pytest.mark.slow  # nbgrader generates every lab twice (about a minute)
+pytestmark = pytest.mark.slow  # nbgrader generates every lab, then one again (about 10 s)
 
 
 def make_lab(lab_dir: Path) -> str:
