@@ -124,9 +124,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 
-# The built book in headless Chromium, served from 127.0.0.1 with every other host blocked.
-# Screenshots go to _build/screenshots. Needs `make book` first (`make test` does it). Two workers;
-# all the tests of one page run on one worker (tests/browser/conftest.py), which loads it once.
+# The built book in headless Chromium, served from 127.0.0.1 with every other host blocked
+# (without the screenshots: `make screenshots`). Needs `make book` first (`make test` does it).
+# Two workers; all the tests of one page run on one worker (tests/browser/conftest.py), which
+# loads it once.
 BROWSER_WORKERS ?= 2
 browser: $(STAMP)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -n $(BROWSER_WORKERS) --dist loadgroup \

@@ -182,11 +182,12 @@ def defined_name(stub_cell) -> str:
     return re.search(r"^(?:def|class) (\w+)", stub_cell.source, re.MULTILINE)[1]
 
 
-def cell_scores(gradebook, lab, who) -> list[float]:
-    """The autograded score of each graded cell of `who`'s copy of `lab`, in notebook order."""
+def cell_scores(gradebook, lab, who, instructor) -> list[float]:
+    """The autograded score of each graded cell of `who`'s copy of `lab`, in the order of the
+    graded cells of `instructor` (the lab as read from disk)."""
     graded = gradebook.find_submission_notebook(lab.stem, sv.assignment_id(lab), who)
     by_id = {grade.name: grade.score for grade in graded.grades}
-    return [by_id[c.metadata["nbgrader"]["grade_id"]] for c in graded_cells(nbformat.read(lab, 4))]
+    return [by_id[c.metadata["nbgrader"]["grade_id"]] for c in graded_cells(instructor)]
 
 
 def raised_by_the_hidden_test(cell) -> bool:
@@ -237,7 +238,7 @@ def test_autograde_gives_marks_only_to_real_solutions(course, lab):
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
         score = {who: gradebook.find_submission(sv.assignment_id(lab), who).score for who in copies}
         full = gradebook.find_submission(sv.assignment_id(lab), "solved").max_score
-        skipper_scores = cell_scores(gradebook, lab, "skipper")
+        skipper_scores = cell_scores(gradebook, lab, "skipper", instructor)
     assert full >= 4
     assert score["solved"] == full
     assert score["unsolved"] == 0, "an unsolved lab with replaced checkers earned points"

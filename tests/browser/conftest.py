@@ -70,7 +70,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # The tests that click or type run after those that only look, in the order they were
         # collected; a page's tests run on one worker in this order (`work_group`).
         for item in items:
-            clicks = "book.interact(" in inspect.getsource(getattr(item, "function", len))
+            function = getattr(item, "function", None)  # None: not a Python test function
+            clicks = function is not None and "book.interact(" in inspect.getsource(function)
             if clicks and not item.get_closest_marker("interacts"):
                 raise pytest.UsageError(f"{item.nodeid} calls book.interact: mark it `interacts`")
         items.sort(key=lambda item: item.get_closest_marker("interacts") is not None)

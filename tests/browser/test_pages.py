@@ -158,10 +158,10 @@ def test_each_animation_plays_and_its_slider_moves(book, content_page):
     """matplotlib's to_jshtml animations, which run without a kernel."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    if not book.visit(content_page).page.evaluate(ANIMATIONS):
-        return
     visit = book.interact(content_page)  # after the tests that only look: playing changes it
     page = visit.page
+    if not page.evaluate(ANIMATIONS):
+        return
     for image_id in page.evaluate(ANIMATIONS):
         animation = page.locator(f'.animation:has(img[id="{image_id}"])')
         slider = animation.locator("input.anim-slider")
@@ -221,10 +221,10 @@ SOLUTIONS = """() => {
 @pytest.mark.interacts
 def test_exercise_solutions_are_collapsed_until_clicked(book, content_page):
     """sphinx-exercise solutions and nbgrader solution cells: hidden, then shown on a click."""
-    if not book.visit(content_page).page.evaluate(SOLUTIONS):
-        return  # test_the_checks_are_not_vacuous: some pages do have both kinds
     visit = book.interact(content_page)  # after the tests that only look: clicking changes it
     page = visit.page
+    if not page.evaluate(SOLUTIONS):
+        return  # test_the_checks_are_not_vacuous: some pages do have both kinds
     for solution in page.evaluate(SOLUTIONS):
         if solution["kind"] == "solution":
             box = page.locator(f'[id="{solution["id"]}"]')
